@@ -1,0 +1,77 @@
+// swift-tools-version: 6.2
+import PackageDescription
+
+let package = Package(
+    name: "giftbridge",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "giftbridged", targets: ["giftbridged"]),
+        .executable(name: "giftbridge", targets: ["giftbridge"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-configuration", from: "1.4.0", traits: ["YAML"]),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
+    ],
+    targets: [
+        // System libraries (Debian -dev packages).
+        .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+        .systemLibrary(name: "CUdev", pkgConfig: "libudev", providers: [.apt(["libudev-dev"])]),
+        .systemLibrary(name: "CLibUSB", pkgConfig: "libusb-1.0", providers: [.apt(["libusb-1.0-0-dev"])]),
+
+        // Pure cores: no I/O.
+        .target(name: "CardReading"),
+        .target(name: "ESCPOS"),
+        .target(name: "Ledger", dependencies: ["CardReading"]),
+
+        // Linux edges.
+        .target(name: "Devices", dependencies: [
+            "CardReading", "CUdev", "CLibUSB",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .target(name: "LedgerSQLite", dependencies: [
+            "Ledger", "CSQLite",
+            .product(name: "GRDB", package: "GRDB.swift"),
+        ]),
+        .target(name: "LocalAPI", dependencies: [
+            "CardReading", "Devices",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .target(name: "GiftbridgeClient"),
+
+        // The daemon's wiring, and the two executables.
+        .target(name: "Daemon", dependencies: [
+            "CardReading", "ESCPOS", "Ledger", "Devices", "LedgerSQLite", "LocalAPI",
+            .product(name: "Configuration", package: "swift-configuration"),
+            .product(name: "Yams", package: "Yams"),
+            .product(name: "SystemPackage", package: "swift-system"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Hummingbird", package: "hummingbird"),
+        ]),
+        .executableTarget(name: "giftbridged", dependencies: [
+            "Daemon",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .executableTarget(name: "giftbridge", dependencies: [
+            "GiftbridgeClient", "CardReading", "ESCPOS",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
+        // Tests beside each module.
+        .testTarget(name: "CardReadingTests", dependencies: ["CardReading"]),
+        .testTarget(name: "ESCPOSTests", dependencies: ["ESCPOS"]),
+        .testTarget(name: "LedgerTests", dependencies: ["Ledger"]),
+        .testTarget(name: "LedgerSQLiteTests", dependencies: ["LedgerSQLite", "Ledger"]),
+        .testTarget(name: "DevicesTests", dependencies: ["Devices"]),
+        .testTarget(name: "LocalAPITests", dependencies: ["LocalAPI", "GiftbridgeClient"]),
+        .testTarget(name: "DaemonTests", dependencies: ["Daemon"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["GiftbridgeClient", "giftbridged", "giftbridge"]),
+    ]
+)

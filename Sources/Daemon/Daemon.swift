@@ -1,0 +1,219 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+import CardReading
+import Devices
+import Foundation
+import Hummingbird
+import Ledger
+import LedgerSQLite
+import LocalAPI
+import Logging
+import ServiceLifecycle
+
+/// A start-up failure with the exit code that tells systemd not to restart in a loop
+/// (sysexits: 78 configuration, 73 cannot create, 69 unavailable).
+public struct StartupError: Error, CustomStringConvertible {
+    public var exitCode: Int32
+    public var message: String
+    public var description: String { message }
+
+    static func cannotCreate(_ message: String) -> StartupError { StartupError(exitCode: 73, message: message) }
+    static func unavailable(_ message: String) -> StartupError { StartupError(exitCode: 69, message: message) }
+}
+
+/// Wires the parts together and runs them until SIGTERM or SIGINT.
+public enum Daemon {
+    public static func run(config: DaemonConfig, environment: [String: String], logger: Logger) async throws {
+        let started = ContinuousClock.now
+        try prepareDirectories(config)
+        let keyer = CardKeyer(key: try loadOrCreateKey(config.keyFile))
+        let ledger: SQLiteLedger
+        do { ledger = try SQLiteLedger(path: config.ledgerPath, keyer: keyer) } catch {
+            throw StartupError.unavailable("\(error)")
+        }
+        if config.demo { try seedDemoCards(ledger, currency: config.currency, logger: logger) }
+        try refuseIfSocketInUse(config.socketPath)
+
+        let events = EventBus()
+        let spooler = config.printer.map { PrintSpooler(config: $0, events: events, logger: logger) }
+        let pipeline = CardPipeline(config: config, ledger: ledger, spooler: spooler, events: events, reads: RecentReads(), logger: logger)
+        let readers = ReaderService(configs: config.readers, pipeline: pipeline, events: events, logger: logger)
+        let backend = DaemonBackend(config: config, ledger: ledger, pipeline: pipeline, readers: readers.statuses, events: events, started: started)
+        let notifier = SystemdNotifier(environment: environment)
+
+        let api = APIServer.application(socketPath: config.socketPath, backend: backend, events: events, logger: logger) {
+            notifier.notify("READY=1\nSTATUS=listening on \(config.socketPath)")
+            let ms = (ContinuousClock.now - started).components.attoseconds / 1_000_000_000_000_000 + (ContinuousClock.now - started).components.seconds * 1000
+            logger.info("ready", metadata: [
+                "socket": "\(config.socketPath)", "ledger": "\(config.ledgerPath)", "demo": "\(config.demo)",
+                "printer": "\(config.printer.map { $0.target.description } ?? "none")", "readers": "\(config.readers.count)",
+                "startup_ms": "\(ms)",
+            ])
+        }
+        let shutdown = ShutdownService(notifier: notifier, events: events, logger: logger)
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+            .init(service: shutdown, successTerminationBehavior: .ignore),
+            .init(service: readers),
+            .init(service: api),
+        ]
+        if let spooler { services.append(.init(service: spooler)) }
+        let group = ServiceGroup(configuration: .init(
+            services: services, gracefulShutdownSignals: [.sigterm, .sigint], cancellationSignals: [], logger: logger))
+        try await group.run()
+        logger.info("stopped")
+    }
+
+    /// Creates the state directory (mode 0750) and checks that the socket's directory is usable.
+    static func prepareDirectories(_ config: DaemonConfig) throws(StartupError) {
+        do {
+            try FileManager.default.createDirectory(atPath: config.stateDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o750])
+        } catch {
+            throw .cannotCreate("cannot create the state directory \(config.stateDirectory): \(error.localizedDescription)")
+        }
+        guard access(config.stateDirectory, W_OK | X_OK) == 0 else {
+            throw .cannotCreate("the state directory \(config.stateDirectory) is not writable by this user")
+        }
+        let socketDir = (config.socketPath as NSString).deletingLastPathComponent
+        if config.demo || socketDir.hasPrefix(config.stateDirectory) {
+            try? FileManager.default.createDirectory(atPath: socketDir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o750])
+        }
+        var st = stat()
+        guard stat(socketDir, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR else {
+            throw .cannotCreate("the socket directory \(socketDir) does not exist (systemd's RuntimeDirectory= creates /run/giftbridge; or set api.socket)")
+        }
+        guard access(socketDir, W_OK | X_OK) == 0 else {
+            throw .cannotCreate("the socket directory \(socketDir) is not writable by this user")
+        }
+    }
+
+    /// The secret that keys card numbers in the ledger: 32 random bytes, created once, mode 0600.
+    static func loadOrCreateKey(_ path: String) throws(StartupError) -> [UInt8] {
+        if let data = FileManager.default.contents(atPath: path) {
+            guard data.count >= 16 else { throw .unavailable("the card key file \(path) is shorter than 16 bytes") }
+            return Array(data)
+        }
+        if FileManager.default.fileExists(atPath: path) { throw .unavailable("cannot read the card key file \(path)") }
+        var generator = SystemRandomNumberGenerator()
+        let key = (0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) }
+        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw .cannotCreate("cannot create the card key file \(path): \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        let written = key.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        guard written == key.count, fsync(fd) == 0 else { throw .cannotCreate("cannot write the card key file \(path)") }
+        return key
+    }
+
+    /// Refuses to take over the socket of a daemon that is still running.
+    static func refuseIfSocketInUse(_ path: String) throws(StartupError) {
+        guard FileManager.default.fileExists(atPath: path) else { return }
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue | SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { return }
+        defer { close(fd) }
+        var addr = sockaddr_un()
+        addr.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &addr.sun_path) { $0.copyBytes(from: Array(path.utf8).prefix($0.count - 1)) }
+        let rc = withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        if rc == 0 { throw .cannotCreate("another giftbridged is already listening on \(path)") }
+    }
+
+    /// Demo cards, created once in an empty demo ledger. Their numbers are printed in README.
+    public static let demoCards: [(number: String, form: CardForm, status: CardStatus, minor: Int64, regCode: String?)] = [
+        ("6035710000000000", .physical, .active, 2500, nil),
+        ("6006491000000000018", .physical, .active, 4000, "1234"),
+        ("6035710000000028", .digital, .active, 1550, nil),
+        ("6035710000000048", .physical, .inactive, 0, nil),
+        ("6035710000000068", .physical, .blocked, 1000, nil),
+    ]
+
+    static func seedDemoCards(_ ledger: SQLiteLedger, currency: Currency, logger: Logger) throws(StartupError) {
+        do {
+            guard try ledger.cardCount() == 0 else { return }
+            for c in demoCards {
+                try ledger.addCard(number: c.number, form: c.form, status: c.status, balance: Money(minorUnits: c.minor, currency: currency), registrationCode: c.regCode)
+            }
+        } catch {
+            throw .unavailable("cannot seed the demo ledger: \(error)")
+        }
+        logger.info("demo ledger seeded", metadata: ["cards": "\(demoCards.count)"])
+    }
+}
+
+/// Announces the shutdown (STOPPING=1) and ends the event streams so open clients do not hold
+/// the server.
+struct ShutdownService: Service {
+    let notifier: SystemdNotifier
+    let events: EventBus
+    let logger: Logger
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        logger.info("shutting down")
+        notifier.notify("STOPPING=1")
+        events.close()
+    }
+}
+
+/// Runs one device loop per configured reader and feeds their reads, in order, to the pipeline.
+final class ReaderService: Service, Sendable {
+    enum Input: Sendable { case read([UInt8], reader: String), overflow(reader: String) }
+
+    let statuses: [ReaderStatus]
+    private let pipeline: CardPipeline
+    private let events: EventBus
+    private let logger: Logger
+
+    init(configs: [ReaderConfig], pipeline: CardPipeline, events: EventBus, logger: Logger) {
+        self.statuses = configs.map(ReaderStatus.init)
+        self.pipeline = pipeline
+        self.events = events
+        self.logger = logger
+    }
+
+    struct LinkEvent: Encodable { var reader: String; var path: String; var reason: String? }
+
+    func run() async throws {
+        let (inputs, sink) = AsyncStream.makeStream(of: Input.self, bufferingPolicy: .bufferingOldest(256))
+        let loops = statuses.map { status in
+            let c = status.config
+            return DeviceLoop(
+                name: c.id,
+                open: {
+                    try SerialReadSession(path: c.path, settings: c.serial, idleTimeoutMilliseconds: c.idleTimeoutMs, framer: ReadFramer()) { output in
+                        switch output {
+                        case .read(let bytes): sink.yield(.read(bytes, reader: c.id))
+                        case .overflow: sink.yield(.overflow(reader: c.id))
+                        }
+                    }
+                },
+                onLink: { [events, logger] link in
+                    switch link {
+                    case .attached:
+                        status.update { $0.state = "attached"; $0.detail = nil }
+                        events.publish("device.attached", LinkEvent(reader: c.id, path: c.path))
+                        logger.info("reader attached", metadata: ["reader": "\(c.id)", "path": "\(c.path)"])
+                    case .detached(let reason):
+                        status.update { $0.state = "detached"; $0.detail = reason }
+                        events.publish("device.detached", LinkEvent(reader: c.id, path: c.path, reason: reason))
+                        logger.warning("reader not available; retrying", metadata: ["reader": "\(c.id)", "path": "\(c.path)", "reason": "\(reason)"])
+                    }
+                })
+        }
+        for loop in loops { loop.start() }
+        for await input in inputs.cancelOnGracefulShutdown() {
+            switch input {
+            case .read(let bytes, let reader):
+                statuses.first { $0.config.id == reader }?.update { $0.reads += 1 }
+                await pipeline.handleRead(bytes, reader: reader)
+            case .overflow(let reader):
+                statuses.first { $0.config.id == reader }?.update { $0.errors += 1 }
+                pipeline.reportError(reader: reader, reason: "read_too_long", message: "the reader sent more than 1024 bytes without a terminator")
+            }
+        }
+        for loop in loops { loop.stop() }
+    }
+}

@@ -1,0 +1,115 @@
+import CardReading
+import Devices
+import Foundation
+import Hummingbird
+import Ledger
+import LedgerSQLite
+import LocalAPI
+import Synchronization
+
+/// The state of one configured reader, as device threads report it.
+final class ReaderStatus: Sendable {
+    struct Snapshot { var state = "starting"; var detail: String?; var reads = 0; var errors = 0 }
+    let config: ReaderConfig
+    private let snapshot = Mutex(Snapshot())
+
+    init(config: ReaderConfig) { self.config = config }
+
+    func update(_ body: (inout Snapshot) -> Void) { snapshot.withLock { body(&$0) } }
+
+    func info(withUdev: Bool) -> ReaderInfo {
+        let s = snapshot.withLock { $0 }
+        return ReaderInfo(
+            id: config.id, kind: config.kind.rawValue, path: config.path, state: s.state, detail: s.detail,
+            reads: s.reads, errors: s.errors, udev: withUdev ? UdevInfo.lookup(devicePath: config.path) : nil)
+    }
+}
+
+/// The daemon's side of the local API.
+struct DaemonBackend: APIBackend {
+    let config: DaemonConfig
+    let ledger: SQLiteLedger
+    let pipeline: CardPipeline
+    let readers: [ReaderStatus]
+    let events: EventBus
+    let started: ContinuousClock.Instant
+    static let version = "0.1.0"
+
+    func health() async -> HealthReport {
+        let ledgerHealth: LedgerHealth
+        do {
+            ledgerHealth = LedgerHealth(backend: "sqlite", ok: true, cards: try ledger.cardCount())
+        } catch {
+            ledgerHealth = LedgerHealth(backend: "sqlite", ok: false, error: "\(error)")
+        }
+        let printers = pipeline.spooler.map { [$0.info] } ?? []
+        let readerInfos = readers.map { $0.info(withUdev: false) }
+        let degraded = !ledgerHealth.ok || printers.contains { $0.state == "failing" } || readerInfos.contains { $0.state != "attached" }
+        return HealthReport(
+            status: degraded ? "degraded" : "ok", version: Self.version, demo: config.demo,
+            uptimeSeconds: Int((ContinuousClock.now - started).components.seconds),
+            ledger: ledgerHealth, printers: printers, readers: readerInfos, eventSubscribers: events.subscriberCount)
+    }
+
+    func devices() async -> DevicesReport {
+        DevicesReport(
+            readers: readers.map { $0.info(withUdev: true) },
+            printers: pipeline.spooler.map { [$0.info] } ?? [],
+            usb: USBBus.devices())
+    }
+
+    func balance(_ request: BalanceRequest) async throws(APIError) -> BalanceReply {
+        let card: CardInfo
+        switch (request.cardInfo, request.readId) {
+        case (let c?, nil): card = c
+        case (nil, let id?):
+            guard let c = pipeline.reads.take(id) else {
+                throw APIError(.notFound, "read_not_found", "read id \(id) is unknown, already used or expired")
+            }
+            card = c
+        case (_?, _?): throw APIError(.badRequest, "ambiguous_card", "give either cardInfo or readId, not both")
+        case (nil, nil): throw APIError(.badRequest, "missing_field", "give cardInfo or readId")
+        }
+        let state: GiftCardState
+        do {
+            state = try await ledger.balance(of: card, context: RequestContext(
+                storeCode: request.storeCode, terminalId: request.terminalId ?? config.shop.terminal,
+                cashier: request.cashier, checkNumber: request.checkNumber))
+        } catch let error as LedgerError {
+            throw Self.apiError(error)
+        } catch {
+            throw APIError(.serviceUnavailable, "ledger_unavailable", "\(error)")
+        }
+        var jobId: Int?
+        if request.printReceipt == true {
+            guard pipeline.spooler != nil else { throw APIError(.conflict, "no_printer", "no printer is configured (printer.target)") }
+            jobId = pipeline.printBalanceReceipt(state)
+        }
+        return BalanceReply(
+            maskedCardNumber: state.maskedNumber, currency: state.balance.currency.code,
+            currentBalance: state.balance.decimalString, currentBalanceMinor: state.balance.minorUnits,
+            availableBalance: state.available.decimalString, availableBalanceMinor: state.available.minorUnits,
+            cardStatus: state.status.rawValue, cardForm: state.form.rawValue, expiresOn: state.expiresOn,
+            cardTemplateCode: state.templateCode, cardTemplateName: state.templateName,
+            tierCode: state.tierCode, tierName: state.tierName, receiptJobId: jobId)
+    }
+
+    func simulateSwipe(_ request: SimulateSwipeRequest) async throws(APIError) {
+        guard config.allowSimulate else {
+            throw APIError(.forbidden, "simulation_disabled", "simulated reads are off; set api.simulate: true (demo mode has it on)")
+        }
+        guard request.text.utf8.count <= 1024 else { throw APIError(.badRequest, "invalid_field", "text is longer than 1024 bytes") }
+        await pipeline.handleRead(Array(request.text.utf8), reader: request.reader ?? "simulated")
+    }
+
+    static func apiError(_ error: LedgerError) -> APIError {
+        let status: HTTPResponse.Status = switch error {
+        case .cardNotFound: .notFound
+        case .registrationCodeMismatch: .forbidden
+        case .invalidRequest: .badRequest
+        case .storageFailure: .serviceUnavailable
+        case .cardInactive, .cardBlocked, .cardExpired, .insufficientFunds, .maximumBalanceExceeded, .unsupportedIdentifier: .unprocessableContent
+        }
+        return APIError(status, error.code, error.description)
+    }
+}

@@ -1,0 +1,268 @@
+import CardReading
+import Configuration
+import Devices
+import ESCPOS
+import Foundation
+import Ledger
+import Logging
+import SystemPackage
+import Yams
+
+/// A configuration problem, naming the key and where its value came from.
+public struct ConfigError: Error, Equatable, CustomStringConvertible {
+    public var key: String?
+    public var message: String
+
+    public init(key: String?, _ message: String) {
+        self.key = key
+        self.message = message
+    }
+
+    public var description: String {
+        if let key { return "configuration key '\(key)': \(message)" }
+        return "configuration: \(message)"
+    }
+}
+
+/// What to do with a swipe on a reader.
+public enum SwipeAction: String, Sendable, CaseIterable {
+    /// Look up the balance and print a balance receipt.
+    case balanceReceipt = "balance-receipt"
+    /// Look up the balance and report it on the event stream only.
+    case balance
+    /// Only report the read; the POS decides.
+    case none
+}
+
+public struct ReaderConfig: Sendable, Equatable {
+    public enum Kind: String, Sendable, CaseIterable { case serialMSR = "serial-msr" }
+    public var id: String
+    public var kind: Kind
+    public var path: String
+    public var serial: SerialSettings
+    public var idleTimeoutMs: Int32
+    public var lrc: LRCMode
+}
+
+public struct PrinterConfig: Sendable, Equatable {
+    public var target: PrinterTarget
+    public var profile: PrinterProfile
+    public var connectTimeoutMs: Int32
+}
+
+public struct ShopConfig: Sendable, Equatable {
+    public var name: String
+    public var header: [String]
+    public var footer: [String]
+    public var terminal: String?
+}
+
+/// The daemon's whole configuration, validated.
+public struct DaemonConfig: Sendable {
+    public var demo: Bool
+    public var stateDirectory: String
+    public var socketPath: String
+    public var allowSimulate: Bool
+    public var ledgerPath: String
+    public var keyFile: String
+    public var currency: Currency
+    public var shop: ShopConfig
+    public var printer: PrinterConfig?
+    public var swipeAction: SwipeAction
+    public var readers: [ReaderConfig]
+    public var logLevel: Logger.Level
+    /// The configuration file that was read, if any.
+    public var configFile: String?
+
+    public static let defaultConfigFile = "/etc/giftbridge/config.yaml"
+    public static let defaultSocket = "/run/giftbridge/api.sock"
+    public static let defaultStateDirectory = "/var/lib/giftbridge"
+
+    /// The state directory demo mode uses unless told otherwise.
+    public static func demoStateDirectory(environment: [String: String]) -> String {
+        if let xdg = environment["XDG_STATE_HOME"], xdg.hasPrefix("/") { return xdg + "/giftbridge-demo" }
+        let home = environment["HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
+        return home + "/.local/state/giftbridge-demo"
+    }
+}
+
+/// The keys a configuration file may hold; `*` stands for a reader id.
+enum ConfigSchema {
+    enum Shape { case scalar, list }
+    static let keys: [String: Shape] = [
+        "api.socket": .scalar, "api.simulate": .scalar,
+        "state.directory": .scalar,
+        "ledger.path": .scalar, "ledger.key-file": .scalar, "ledger.currency": .scalar,
+        "shop.name": .scalar, "shop.header": .list, "shop.footer": .list, "shop.terminal": .scalar,
+        "printer.target": .scalar, "printer.profile": .scalar, "printer.connect-timeout-ms": .scalar,
+        "swipe.action": .scalar,
+        "log.level": .scalar,
+        "readers.*.type": .scalar, "readers.*.path": .scalar, "readers.*.baud": .scalar,
+        "readers.*.data-bits": .scalar, "readers.*.parity": .scalar, "readers.*.stop-bits": .scalar,
+        "readers.*.flow-control": .scalar, "readers.*.idle-timeout-ms": .scalar, "readers.*.lrc": .scalar,
+    ]
+
+    /// Checks a YAML document's keys and shapes; returns the reader ids it declares.
+    static func check(yaml text: String, file: String) throws(ConfigError) -> [String] {
+        let root: Any?
+        do { root = try Yams.load(yaml: text) } catch {
+            throw ConfigError(key: nil, "\(file) is not valid YAML: \(error)")
+        }
+        guard let root else { return [] }
+        guard let map = root as? [String: Any] else { throw ConfigError(key: nil, "\(file) must be a YAML mapping of keys") }
+        var readers: [String] = []
+        try walk(map, path: [], readers: &readers)
+        return readers.sorted()
+    }
+
+    private static func walk(_ map: [String: Any], path: [String], readers: inout [String]) throws(ConfigError) {
+        for (k, v) in map {
+            let p = path + [k]
+            let key = p.joined(separator: ".")
+            if p.count == 2, p[0] == "readers" {
+                guard k.range(of: "^[A-Za-z0-9_-]{1,32}$", options: .regularExpression) != nil else {
+                    throw ConfigError(key: key, "a reader id must be 1 to 32 letters, digits, '-' or '_'")
+                }
+                guard v is [String: Any] else { throw ConfigError(key: key, "must be a mapping of reader settings") }
+                readers.append(k)
+            }
+            if let sub = v as? [String: Any] {
+                try walk(sub, path: p, readers: &readers)
+                continue
+            }
+            let pattern = p.count == 3 && p[0] == "readers" ? "readers.*.\(p[2])" : key
+            guard let shape = keys[pattern] else {
+                let known = keys.keys.filter { $0.hasPrefix((p.first ?? "") + ".") }.sorted()
+                throw ConfigError(key: key, "unknown key" + (known.isEmpty ? "" : "; keys here are \(known.joined(separator: ", "))"))
+            }
+            switch (shape, v) {
+            case (.list, is [Any]): break
+            case (.list, _): throw ConfigError(key: key, "must be a list")
+            case (.scalar, is [Any]): throw ConfigError(key: key, "must be a single value, not a list")
+            default: break
+            }
+        }
+    }
+}
+
+extension DaemonConfig {
+    /// Reads the configuration: flags over environment (`GIFTBRIDGE_*`) over the YAML file over
+    /// the defaults (demo defaults with `demo`). Throws a ``ConfigError`` naming the bad key.
+    public static func load(
+        configFile: String?, flags: [String: String], environment: [String: String], demo: Bool
+    ) async throws(ConfigError) -> DaemonConfig {
+        // The file: an explicit one must exist; the default one may be absent.
+        let file = configFile ?? defaultConfigFile
+        var readerIds: [String] = []
+        var fileProvider: (any ConfigProvider)?
+        if FileManager.default.fileExists(atPath: file) {
+            guard let data = FileManager.default.contents(atPath: file), let text = String(data: data, encoding: .utf8) else {
+                throw ConfigError(key: nil, "cannot read \(file) (permissions?)")
+            }
+            readerIds = try ConfigSchema.check(yaml: text, file: file)
+            do {
+                fileProvider = try await FileProvider<YAMLSnapshot>(filePath: FilePath(file))
+            } catch {
+                throw ConfigError(key: nil, "cannot load \(file): \(error)")
+            }
+        } else if configFile != nil {
+            throw ConfigError(key: nil, "config file \(file) does not exist")
+        }
+
+        var env: [String: String] = [:]
+        for (k, v) in environment where k.hasPrefix("GIFTBRIDGE_") && k != "GIFTBRIDGE_SOCKET" {
+            env[String(k.dropFirst("GIFTBRIDGE_".count))] = v
+        }
+        var providers: [any ConfigProvider] = [
+            InMemoryProvider(name: "flags", values: Dictionary(uniqueKeysWithValues: flags.map { (AbsoluteConfigKey($0.key.split(separator: ".").map(String.init)), ConfigValue(.string($0.value), isSecret: false)) })),
+            EnvironmentVariablesProvider(environmentVariables: env),
+        ]
+        if let fileProvider { providers.append(fileProvider) }
+        let reader = ConfigReader(providers: providers)
+        func string(_ key: String) -> String? {
+            reader.string(forKey: ConfigKey(key.split(separator: ".").map(String.init)))
+        }
+        func list(_ key: String) -> [String]? {
+            reader.stringArray(forKey: ConfigKey(key.split(separator: ".").map(String.init)))
+        }
+        func parse<T>(_ key: String, default value: T, _ convert: (String) -> T?, expected: String) throws(ConfigError) -> T {
+            guard let text = string(key) else { return value }
+            guard let v = convert(text.trimmingCharacters(in: .whitespaces)) else {
+                throw ConfigError(key: key, "'\(text)' is not \(expected)")
+            }
+            return v
+        }
+        func bool(_ text: String) -> Bool? {
+            switch text.lowercased() {
+            case "true", "yes", "on", "1": true
+            case "false", "no", "off", "0": false
+            default: nil
+            }
+        }
+        func absolutePath(_ key: String, default value: String) throws(ConfigError) -> String {
+            try parse(key, default: value, { $0.hasPrefix("/") ? $0 : nil }, expected: "an absolute path")
+        }
+        func int(_ key: String, default value: Int, range: ClosedRange<Int>) throws(ConfigError) -> Int {
+            try parse(key, default: value, { Int($0).flatMap { range.contains($0) ? $0 : nil } }, expected: "a whole number from \(range.lowerBound) to \(range.upperBound)")
+        }
+        func choice<E: RawRepresentable & CaseIterable>(_ key: String, default value: E) throws(ConfigError) -> E where E.RawValue == String {
+            try parse(key, default: value, { E(rawValue: $0) }, expected: "one of \(E.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+
+        let state = try absolutePath("state.directory", default: demo ? demoStateDirectory(environment: environment) : defaultStateDirectory)
+        var config = DaemonConfig(
+            demo: demo,
+            stateDirectory: state,
+            socketPath: try absolutePath("api.socket", default: demo ? state + "/api.sock" : defaultSocket),
+            allowSimulate: try parse("api.simulate", default: demo, bool, expected: "true or false"),
+            ledgerPath: try absolutePath("ledger.path", default: state + "/ledger.sqlite"),
+            keyFile: try absolutePath("ledger.key-file", default: state + "/card-key"),
+            currency: try parse("ledger.currency", default: .eur, { Currency(code: $0) }, expected: "a three-letter ISO 4217 currency code"),
+            shop: ShopConfig(
+                name: string("shop.name") ?? (demo ? "giftbridge demo shop" : "Gift card"),
+                header: list("shop.header") ?? (demo ? ["1 Example Street", "Springfield"] : []),
+                footer: list("shop.footer") ?? (demo ? ["Thank you!"] : []),
+                terminal: string("shop.terminal")),
+            printer: nil,
+            swipeAction: try choice("swipe.action", default: SwipeAction.balanceReceipt),
+            readers: [],
+            logLevel: try parse("log.level", default: .info, { Logger.Level(rawValue: $0) }, expected: "one of trace, debug, info, notice, warning, error, critical"),
+            configFile: fileProvider == nil ? nil : file)
+        if config.socketPath.utf8.count >= 108 {
+            throw ConfigError(key: "api.socket", "the path is longer than a Unix socket path may be (107 bytes)")
+        }
+
+        let targetText = string("printer.target") ?? (demo ? "file:" + state + "/receipts.escpos" : nil)
+        if let targetText, !targetText.isEmpty {
+            let target: PrinterTarget
+            switch PrinterTarget.parse(targetText) {
+            case .success(let t): target = t
+            case .failure(let e): throw ConfigError(key: "printer.target", e.why)
+            }
+            let profileName = string("printer.profile") ?? PrinterProfile.generic80mm.name
+            guard let profile = PrinterProfile.named(profileName) else {
+                throw ConfigError(key: "printer.profile", "'\(profileName)' is not one of \(PrinterProfile.all.map(\.name).joined(separator: ", "))")
+            }
+            config.printer = PrinterConfig(
+                target: target, profile: profile,
+                connectTimeoutMs: Int32(try int("printer.connect-timeout-ms", default: 3000, range: 100...60_000)))
+        }
+
+        for id in readerIds {
+            let k = "readers.\(id)."
+            guard let path = string(k + "path") else { throw ConfigError(key: k + "path", "is required: the device path of the reader") }
+            guard path.hasPrefix("/") else { throw ConfigError(key: k + "path", "'\(path)' is not an absolute path") }
+            var serial = SerialSettings()
+            serial.baud = try parse(k + "baud", default: 9600, { Int($0).flatMap { SerialSettings.supportedBauds[$0] != nil ? $0 : nil } }, expected: "one of \(SerialSettings.supportedBauds.keys.sorted().map(String.init).joined(separator: ", "))")
+            serial.dataBits = try int(k + "data-bits", default: 8, range: 5...8)
+            serial.parity = try choice(k + "parity", default: SerialSettings.Parity.none)
+            serial.stopBits = try int(k + "stop-bits", default: 1, range: 1...2)
+            serial.flowControl = try choice(k + "flow-control", default: SerialSettings.FlowControl.none)
+            config.readers.append(ReaderConfig(
+                id: id, kind: try choice(k + "type", default: ReaderConfig.Kind.serialMSR), path: path, serial: serial,
+                idleTimeoutMs: Int32(try int(k + "idle-timeout-ms", default: 100, range: 10...5000)),
+                lrc: try choice(k + "lrc", default: LRCMode.absent)))
+        }
+        return config
+    }
+}

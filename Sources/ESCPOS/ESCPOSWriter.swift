@@ -1,0 +1,97 @@
+/// Builds ESC/POS bytes for one printer profile. Pure: no I/O.
+///
+/// Text goes through the profile's code pages: ASCII as is, other characters on the current page
+/// when it has them, else after an `ESC t n` switch to the first preferred page that has them,
+/// else as "?". Control characters in text never reach the printer as commands.
+public struct ESCPOSWriter: Sendable {
+    public enum Alignment: UInt8, Sendable { case left = 0, center = 1, right = 2 }
+    public enum Cut: Sendable { case full, partial }
+
+    public let profile: PrinterProfile
+    public private(set) var bytes: [UInt8] = []
+    /// The page the printer is on; nil after initialise (slot 0, whatever it holds).
+    private var currentPage: CodePage?
+
+    public init(profile: PrinterProfile) {
+        self.profile = profile
+        bytes.reserveCapacity(1024)
+    }
+
+    /// `ESC @`: resets modes and the code page.
+    public mutating func initialize() {
+        bytes += [0x1B, 0x40]
+        currentPage = nil
+    }
+
+    /// Writes text; "\n" becomes a line feed.
+    public mutating func text(_ string: String) {
+        for scalar in string.unicodeScalars {
+            let v = scalar.value
+            if v == 0x0A {
+                bytes.append(0x0A)
+            } else if v >= 0x20 && v < 0x7F {
+                bytes.append(UInt8(v))
+            } else if v < 0x20 || (0x7F...0x9F).contains(v) {
+                bytes.append(0x20)  // tabs and stray controls: never a command
+            } else if let page = currentPage, let b = page.byte(for: scalar) {
+                bytes.append(b)
+            } else if let page = profile.preference.first(where: { $0.byte(for: scalar) != nil }) {
+                selectCodePage(page)
+                bytes.append(page.byte(for: scalar)!)
+            } else {
+                bytes.append(0x3F)
+            }
+        }
+    }
+
+    /// Text followed by a line feed.
+    public mutating func line(_ string: String = "") {
+        text(string)
+        bytes.append(0x0A)
+    }
+
+    /// Left and right text on one line of `columns` characters (the profile's width by default);
+    /// a left part too long for the line is cut, the right part is kept whole.
+    public mutating func columns(_ left: String, _ right: String, width: Int? = nil) {
+        let width = width ?? profile.columns
+        let room = max(0, width - right.count - 1)
+        let l = left.count > room ? String(left.prefix(room)) : left
+        line(l + String(repeating: " ", count: max(1, width - l.count - right.count)) + right)
+    }
+
+    public mutating func selectCodePage(_ page: CodePage) {
+        guard let slot = profile.codePages[page] else { return }
+        bytes += profile.starCommands ? [0x1B, 0x1D, 0x74, slot] : [0x1B, 0x74, slot]
+        currentPage = page
+    }
+
+    public mutating func bold(_ on: Bool) { bytes += [0x1B, 0x45, on ? 1 : 0] }
+
+    /// Underline: 0 off, 1 one dot, 2 two dots.
+    public mutating func underline(_ dots: UInt8) { bytes += [0x1B, 0x2D, min(dots, 2)] }
+
+    public mutating func align(_ alignment: Alignment) { bytes += [0x1B, 0x61, alignment.rawValue] }
+
+    /// `GS ! n`: character magnification, 1…8 in each direction.
+    public mutating func size(width: Int = 1, height: Int = 1) {
+        let w = UInt8(min(max(width, 1), 8) - 1)
+        let h = UInt8(min(max(height, 1), 8) - 1)
+        bytes += [0x1D, 0x21, (w << 4) | h]
+    }
+
+    /// `ESC d n`: print and feed n lines.
+    public mutating func feed(lines: Int) { bytes += [0x1B, 0x64, UInt8(min(max(lines, 0), 255))] }
+
+    /// `GS V m n`: feed n dots (lines × the default line spacing is up to the printer) and cut.
+    public mutating func cut(_ kind: Cut = .full, feedDots: UInt8 = 3) {
+        bytes += [0x1D, 0x56, kind == .full ? 0x41 : 0x42, feedDots]
+    }
+
+    /// `ESC p m t1 t2`: pulse drawer pin 2 (m=0) or 5 (m=1), on t1×2 ms, off t2×2 ms.
+    public mutating func kickDrawer(pin5: Bool = false, onMs: Int = 50, offMs: Int = 500) {
+        bytes += [0x1B, 0x70, pin5 ? 1 : 0, UInt8(min(max(onMs / 2, 1), 255)), UInt8(min(max(offMs / 2, 1), 255))]
+    }
+
+    /// Raw bytes, for commands the writer does not model.
+    public mutating func raw(_ data: [UInt8]) { bytes += data }
+}

@@ -1,0 +1,114 @@
+import CardReading
+
+/// The state of a gift card in its life: sold cards are active; blocked cards refuse everything.
+public enum CardStatus: String, Sendable, Codable, CaseIterable {
+    case inactive, active, blocked, retired
+}
+
+/// Plastic cards may be reloaded; digital cards are loaded once (Piggy rule 5006).
+public enum CardForm: String, Sendable, Codable, CaseIterable {
+    case physical, digital
+}
+
+/// What the ledger tells about one card. Holds no full card number.
+public struct GiftCardState: Sendable, Equatable {
+    public var id: Int64
+    public var maskedNumber: String
+    public var status: CardStatus
+    public var form: CardForm
+    public var balance: Money
+    /// Open holds (reserved, not yet redeemed).
+    public var held: Money
+    public var maximumBalance: Money?
+    /// Last day the card may be used, as `YYYY-MM-DD`.
+    public var expiresOn: String?
+    public var templateCode: Int
+    public var templateName: String
+    public var tierCode: Int
+    public var tierName: String
+
+    public init(
+        id: Int64, maskedNumber: String, status: CardStatus, form: CardForm, balance: Money, held: Money,
+        maximumBalance: Money? = nil, expiresOn: String? = nil, templateCode: Int = 1,
+        templateName: String = "Gift card", tierCode: Int = 1, tierName: String = "Standard"
+    ) {
+        self.id = id
+        self.maskedNumber = maskedNumber
+        self.status = status
+        self.form = form
+        self.balance = balance
+        self.held = held
+        self.maximumBalance = maximumBalance
+        self.expiresOn = expiresOn
+        self.templateCode = templateCode
+        self.templateName = templateName
+        self.tierCode = tierCode
+        self.tierName = tierName
+    }
+
+    /// Balance minus open holds: what can be spent now.
+    public var available: Money { Money(minorUnits: balance.minorUnits - held.minorUnits, currency: balance.currency) }
+}
+
+/// Where a gift request comes from: the shop and till, for the records and the receipt.
+public struct RequestContext: Sendable, Equatable {
+    public var storeCode: String?
+    public var terminalId: String?
+    public var cashier: String?
+    public var checkNumber: String?
+
+    public init(storeCode: String? = nil, terminalId: String? = nil, cashier: String? = nil, checkNumber: String? = nil) {
+        self.storeCode = storeCode
+        self.terminalId = terminalId
+        self.cashier = cashier
+        self.checkNumber = checkNumber
+    }
+}
+
+/// A gift ledger: the embedded one, or a connector to a provider's cloud.
+public protocol GiftLedger: Sendable {
+    /// The balance of the card `card` identifies. Throws ``LedgerError``.
+    func balance(of card: CardInfo, context: RequestContext) async throws -> GiftCardState
+}
+
+/// Turns card identifiers into lookup keys: HMAC-SHA-256 under the installation's secret key, so
+/// that the ledger finds a card by its number without ever storing the number.
+public struct CardKeyer: Sendable {
+    private let key: [UInt8]
+
+    public init(key: [UInt8]) {
+        precondition(key.count >= 16, "card key must be at least 16 bytes")
+        self.key = key
+    }
+
+    /// The lookup key for a card number (separators and spaces removed).
+    public func key(forCardNumber number: String) -> String {
+        let normalized = number.filter { $0 != " " && $0 != "-" }
+        return SHA256.hmac(key: key, message: Array(("card:" + normalized).utf8)).hexString
+    }
+
+    /// The stored form of a registration code, bound to its card.
+    public func key(forRegistrationCode code: String, cardKey: String) -> String {
+        SHA256.hmac(key: key, message: Array(("reg:" + cardKey + ":" + code).utf8)).hexString
+    }
+
+    /// The card number a `CardInfo` names, with the field it came from.
+    public static func cardNumber(in card: CardInfo) throws(LedgerError) -> String {
+        if let n = card.printedCardNumber {
+            guard !n.isEmpty, n.count <= 64 else { throw .invalidRequest("printedCardNumber must be 1 to 64 characters") }
+            return n
+        }
+        if let t = card.trackInfo {
+            switch Track2.parse(data: t) {
+            case .success(let track): return track.pan
+            case .failure(let e): throw .invalidRequest("trackInfo is not valid track 2 data: \(e)")
+            }
+        }
+        if let b = card.barcode {
+            guard !b.isEmpty, b.count <= 64 else { throw .invalidRequest("barcode must be 1 to 64 characters") }
+            return b
+        }
+        if card.isEmpty { throw .invalidRequest("cardInfo names no card: set printedCardNumber, trackInfo or barcode") }
+        throw .unsupportedIdentifier(card.presentFields.filter { $0 != "cardRegCode" })
+    }
+}

@@ -1,0 +1,52 @@
+import Foundation
+import Hummingbird
+
+/// An API failure: HTTP status, a stable machine code and a message for people.
+/// Sent as `{"error": {"code": "...", "message": "..."}}`.
+public struct APIError: Error, HTTPResponseError, Sendable, Equatable {
+    public var status: HTTPResponse.Status
+    public var code: String
+    public var message: String
+
+    public init(_ status: HTTPResponse.Status, _ code: String, _ message: String) {
+        self.status = status
+        self.code = code
+        self.message = message
+    }
+
+    struct Body: Encodable {
+        struct Inner: Encodable { var code: String; var message: String }
+        var error: Inner
+    }
+
+    public func response(from request: Request, context: some RequestContext) throws -> Response {
+        let data = try JSONEncoder().encode(Body(error: .init(code: code, message: message)))
+        return Response(
+            status: status, headers: [.contentType: "application/json"],
+            body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+
+    public static func notFound(_ path: String) -> APIError { APIError(.notFound, "not_found", "no route for \(path)") }
+}
+
+/// Turns every error a route throws into the JSON error shape, so that clients never see an
+/// empty 500 or a framework's HTML.
+struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch let error as APIError {
+            throw error
+        } catch let error as HTTPError {
+            switch error.status {
+            case .notFound: throw APIError.notFound(request.uri.path)
+            case .methodNotAllowed: throw APIError(.methodNotAllowed, "method_not_allowed", "\(request.method) is not allowed on \(request.uri.path)")
+            case .contentTooLarge: throw APIError(.contentTooLarge, "body_too_large", "the request body is larger than the limit")
+            default: throw APIError(error.status, "http_error", error.body ?? error.status.reasonPhrase)
+            }
+        } catch {
+            context.logger.error("unhandled error in \(request.method) \(request.uri.path): \(error)")
+            throw APIError(.internalServerError, "internal_error", "the daemon failed to handle the request; see its log")
+        }
+    }
+}

@@ -1,0 +1,83 @@
+import Foundation
+import Hummingbird
+import Logging
+import NIOCore
+
+/// What the daemon does for the API. The API only translates HTTP to these calls and back.
+public protocol APIBackend: Sendable {
+    func health() async -> HealthReport
+    func devices() async -> DevicesReport
+    func balance(_ request: BalanceRequest) async throws(APIError) -> BalanceReply
+    func simulateSwipe(_ request: SimulateSwipeRequest) async throws(APIError)
+}
+
+/// The local HTTP/1.1 + JSON API on a Unix domain socket.
+public enum APIServer {
+    /// Largest request body accepted.
+    public static let bodyLimit = 64 * 1024
+
+    /// The router with every route, for the application and for tests.
+    public static func router(backend: some APIBackend, events: EventBus) -> Router<BasicRequestContext> {
+        let router = Router()
+        router.add(middleware: JSONErrorMiddleware())
+        let v1 = router.group("v1")
+        v1.get("health") { _, _ in try json(await backend.health()) }
+        v1.get("devices") { _, _ in try json(await backend.devices()) }
+        v1.post("gift/balance") { request, context in
+            let body = try await BalanceRequest.decodeStrictly(collect(request))
+            return try json(await backend.balance(body))
+        }
+        v1.post("simulate/swipe") { request, context in
+            let body = try await SimulateSwipeRequest.decodeStrictly(collect(request))
+            try await backend.simulateSwipe(body)
+            return try json(["accepted": true], status: .accepted)
+        }
+        v1.get("events") { request, _ in
+            let lastId = request.headers.first { $0.name.canonicalName == "last-event-id" }.flatMap { UInt64($0.value) }
+            let stream = events.subscribe(after: lastId)
+            return Response(
+                status: .ok,
+                headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"],
+                body: ResponseBody { writer in
+                    // A comment first, so the client sees the stream open at once.
+                    try await writer.write(ByteBuffer(string: ": giftbridge events\n\n"))
+                    for await event in stream {
+                        try await writer.write(ByteBuffer(string: event.sse))
+                    }
+                    try await writer.finish(nil)
+                })
+        }
+        return router
+    }
+
+    static func collect(_ request: Request) async throws -> Data {
+        let buffer = try await request.body.collect(upTo: bodyLimit)
+        return Data(buffer.readableBytesView)
+    }
+
+    static let encoder: JSONEncoder = {
+        let e = JSONEncoder()
+        e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return e
+    }()
+
+    static func json(_ value: some Encodable, status: HTTPResponse.Status = .ok) throws -> Response {
+        let data = try encoder.encode(value)
+        return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+
+    /// The application bound to `socketPath` (mode 0660), calling `onReady` once it accepts.
+    public static func application(
+        socketPath: String, backend: some APIBackend, events: EventBus, logger: Logger,
+        onReady: @escaping @Sendable () async -> Void
+    ) -> some ApplicationProtocol {
+        Application(
+            router: router(backend: backend, events: events),
+            configuration: .init(address: .unixDomainSocket(path: socketPath), serverName: nil),
+            onServerRunning: { _ in
+                chmod(socketPath, 0o660)
+                await onReady()
+            },
+            logger: logger)
+    }
+}

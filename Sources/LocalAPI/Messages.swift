@@ -1,0 +1,229 @@
+import CardReading
+import Devices
+import Foundation
+
+/// `GET /v1/health`.
+public struct HealthReport: Codable, Sendable {
+    /// `ok`, or `degraded` when a part is not working (the parts say which).
+    public var status: String
+    public var version: String
+    public var demo: Bool
+    public var uptimeSeconds: Int
+    public var ledger: LedgerHealth
+    public var printers: [PrinterInfo]
+    public var readers: [ReaderInfo]
+    public var eventSubscribers: Int
+
+    public init(status: String, version: String, demo: Bool, uptimeSeconds: Int, ledger: LedgerHealth, printers: [PrinterInfo], readers: [ReaderInfo], eventSubscribers: Int) {
+        self.status = status
+        self.version = version
+        self.demo = demo
+        self.uptimeSeconds = uptimeSeconds
+        self.ledger = ledger
+        self.printers = printers
+        self.readers = readers
+        self.eventSubscribers = eventSubscribers
+    }
+}
+
+public struct LedgerHealth: Codable, Sendable {
+    public var backend: String
+    public var ok: Bool
+    public var cards: Int?
+    public var error: String?
+
+    public init(backend: String, ok: Bool, cards: Int? = nil, error: String? = nil) {
+        self.backend = backend
+        self.ok = ok
+        self.cards = cards
+        self.error = error
+    }
+}
+
+/// A configured reader and what it is doing.
+public struct ReaderInfo: Codable, Sendable {
+    public var id: String
+    public var kind: String
+    public var path: String
+    /// `attached`, `detached` or `starting`.
+    public var state: String
+    public var detail: String?
+    public var reads: Int
+    public var errors: Int
+    public var udev: UdevInfo?
+
+    public init(id: String, kind: String, path: String, state: String, detail: String? = nil, reads: Int = 0, errors: Int = 0, udev: UdevInfo? = nil) {
+        self.id = id
+        self.kind = kind
+        self.path = path
+        self.state = state
+        self.detail = detail
+        self.reads = reads
+        self.errors = errors
+        self.udev = udev
+    }
+}
+
+/// A configured printer and its queue.
+public struct PrinterInfo: Codable, Sendable {
+    public var id: String
+    public var target: String
+    public var profile: String
+    /// `ready`, `printing` or `failing`.
+    public var state: String
+    public var queued: Int
+    public var printed: Int
+    public var lastError: String?
+
+    public init(id: String, target: String, profile: String, state: String, queued: Int, printed: Int, lastError: String? = nil) {
+        self.id = id
+        self.target = target
+        self.profile = profile
+        self.state = state
+        self.queued = queued
+        self.printed = printed
+        self.lastError = lastError
+    }
+}
+
+/// `GET /v1/devices`.
+public struct DevicesReport: Codable, Sendable {
+    public var readers: [ReaderInfo]
+    public var printers: [PrinterInfo]
+    /// Every USB device on the bus, for finding what to configure.
+    public var usb: [USBDeviceSummary]
+
+    public init(readers: [ReaderInfo], printers: [PrinterInfo], usb: [USBDeviceSummary]) {
+        self.readers = readers
+        self.printers = printers
+        self.usb = usb
+    }
+}
+
+/// `POST /v1/gift/balance`: a card by `cardInfo`, or by the `readId` of a `card.read` event.
+public struct BalanceRequest: Codable, Sendable, StrictlyDecodable {
+    public var cardInfo: CardInfo?
+    public var readId: String?
+    public var printReceipt: Bool?
+    public var storeCode: String?
+    public var terminalId: String?
+    public var cashier: String?
+    public var checkNumber: String?
+
+    public init(cardInfo: CardInfo? = nil, readId: String? = nil, printReceipt: Bool? = nil, storeCode: String? = nil, terminalId: String? = nil, cashier: String? = nil, checkNumber: String? = nil) {
+        self.cardInfo = cardInfo
+        self.readId = readId
+        self.printReceipt = printReceipt
+        self.storeCode = storeCode
+        self.terminalId = terminalId
+        self.cashier = cashier
+        self.checkNumber = checkNumber
+    }
+
+    public static let fields: Set<String> = ["cardInfo", "readId", "printReceipt", "storeCode", "terminalId", "cashier", "checkNumber"]
+    public static let nested: [String: Set<String>] = ["cardInfo": CardInfo.fieldNames]
+}
+
+extension CardInfo {
+    public static let fieldNames: Set<String> = [
+        "printedCardNumber", "trackInfo", "barcode", "phoneNumber", "appleNfcVasPayload",
+        "googleNfcVasPayload", "accountToken", "cardRegCode",
+    ]
+}
+
+/// A successful balance answer, in the shape of Paytronix's reply (amounts as exact decimal
+/// strings and as integer minor units) without the full card number.
+public struct BalanceReply: Codable, Sendable, Equatable {
+    public var result: String = "success"
+    public var maskedCardNumber: String
+    public var currency: String
+    public var currentBalance: String
+    public var currentBalanceMinor: Int64
+    public var availableBalance: String
+    public var availableBalanceMinor: Int64
+    public var cardStatus: String
+    public var cardForm: String
+    public var expiresOn: String?
+    public var cardTemplateCode: Int
+    public var cardTemplateName: String
+    public var tierCode: Int
+    public var tierName: String
+    public var posMessages: [String]
+    /// The print job of the receipt, when one was asked for.
+    public var receiptJobId: Int?
+
+    public init(maskedCardNumber: String, currency: String, currentBalance: String, currentBalanceMinor: Int64, availableBalance: String, availableBalanceMinor: Int64, cardStatus: String, cardForm: String, expiresOn: String?, cardTemplateCode: Int, cardTemplateName: String, tierCode: Int, tierName: String, posMessages: [String] = [], receiptJobId: Int? = nil) {
+        self.maskedCardNumber = maskedCardNumber
+        self.currency = currency
+        self.currentBalance = currentBalance
+        self.currentBalanceMinor = currentBalanceMinor
+        self.availableBalance = availableBalance
+        self.availableBalanceMinor = availableBalanceMinor
+        self.cardStatus = cardStatus
+        self.cardForm = cardForm
+        self.expiresOn = expiresOn
+        self.cardTemplateCode = cardTemplateCode
+        self.cardTemplateName = cardTemplateName
+        self.tierCode = tierCode
+        self.tierName = tierName
+        self.posMessages = posMessages
+        self.receiptJobId = receiptJobId
+    }
+}
+
+/// `POST /v1/simulate/swipe`: text as a reader would send it.
+public struct SimulateSwipeRequest: Codable, Sendable, StrictlyDecodable {
+    public var text: String
+    /// The reader id the read is reported under; `simulated` when absent.
+    public var reader: String?
+
+    public init(text: String, reader: String? = nil) {
+        self.text = text
+        self.reader = reader
+    }
+
+    public static let fields: Set<String> = ["text", "reader"]
+    public static let nested: [String: Set<String>] = [:]
+}
+
+/// A request body type whose unknown fields are refused rather than ignored.
+public protocol StrictlyDecodable: Decodable {
+    static var fields: Set<String> { get }
+    static var nested: [String: Set<String>] { get }
+}
+
+extension StrictlyDecodable {
+    /// Decodes JSON, refusing unknown fields (a misspelt field would otherwise be silently
+    /// ignored) and naming the field or value that is wrong.
+    public static func decodeStrictly(_ data: Data) throws(APIError) -> Self {
+        guard let object = try? JSONSerialization.jsonObject(with: data) else {
+            throw APIError(.badRequest, "malformed_json", "the request body is not valid JSON")
+        }
+        guard let dict = object as? [String: Any] else {
+            throw APIError(.badRequest, "malformed_json", "the request body must be a JSON object")
+        }
+        for key in dict.keys.sorted() {
+            guard fields.contains(key) else {
+                throw APIError(.badRequest, "unknown_field", "unknown field '\(key)'; expected one of \(fields.sorted().joined(separator: ", "))")
+            }
+            if let allowed = nested[key], let inner = dict[key] as? [String: Any] {
+                for innerKey in inner.keys.sorted() where !allowed.contains(innerKey) {
+                    throw APIError(.badRequest, "unknown_field", "unknown field '\(key).\(innerKey)'; expected one of \(allowed.sorted().joined(separator: ", "))")
+                }
+            }
+        }
+        do {
+            return try JSONDecoder().decode(Self.self, from: data)
+        } catch let DecodingError.typeMismatch(type, ctx) {
+            throw APIError(.badRequest, "invalid_field", "field '\(path(ctx))' must be \(type)")
+        } catch let DecodingError.keyNotFound(key, ctx) {
+            throw APIError(.badRequest, "missing_field", "field '\((ctx.codingPath + [key]).map(\.stringValue).joined(separator: "."))' is required")
+        } catch let DecodingError.valueNotFound(type, ctx) {
+            throw APIError(.badRequest, "invalid_field", "field '\(path(ctx))' must be \(type), not null")
+        } catch {
+            throw APIError(.badRequest, "invalid_body", "the request body does not match the expected shape")
+        }
+    }
+
+    private static func path(_ ctx: DecodingError.Context) -> String { ctx.codingPath.map(\.stringValue).joined(separator: ".") }
+}
