@@ -47,7 +47,7 @@ let package = Package(
 
         // The daemon's wiring, and the two executables.
         .target(name: "Daemon", dependencies: [
-            "CardReading", "ESCPOS", "Ledger", "Devices", "LedgerSQLite", "LocalAPI",
+            "CardReading", "ESCPOS", "Ledger", "Devices", "LedgerSQLite", "LocalAPI", "GiftbridgeClient",
             .product(name: "Configuration", package: "swift-configuration"),
             .product(name: "Yams", package: "Yams"),
             .product(name: "SystemPackage", package: "swift-system"),

@@ -62,52 +62,57 @@ final class CardPipeline: Sendable {
         var message: String
     }
 
-    /// Handles one complete read from `reader`. Returns once the read's events are out and its
-    /// receipt (if any) is queued.
-    func handleRead(_ bytes: [UInt8], reader: String) async {
+    /// Handles one complete read from `reader`. Returns the events it published, once they are
+    /// out and the receipt (if any) is queued.
+    @discardableResult
+    func handleRead(_ bytes: [UInt8], reader: String) async -> [APIEvent] {
+        var published: [APIEvent] = []
+        func publish(_ type: String, _ payload: some Encodable) {
+            if let e = events.publish(type, payload) { published.append(e) }
+        }
         var text = String(decoding: bytes, as: UTF8.self)
         defer { text = "" }
         let swipe: Swipe
         switch (decoder[reader] ?? MagstripeDecoder()).decode(text) {
         case .success(let s): swipe = s
         case .failure(let error):
-            reportError(reader: reader, reason: error.reasonCode, message: error.description)
-            return
+            return [reportError(reader: reader, reason: error.reasonCode, message: error.description)].compactMap { $0 }
         }
         let card: CardInfo
         switch swipe.cardInfo() {
         case .success(let c): card = c
         case .failure(let error):
-            reportError(reader: reader, reason: error.reasonCode, message: error.description)
-            return
+            return [reportError(reader: reader, reason: error.reasonCode, message: error.description)].compactMap { $0 }
         }
         let readId = reads.insert(card)
         var luhn: Bool?
         if case .ok(let t2) = swipe.track2 { luhn = t2.luhnValid }
-        events.publish("card.read", CardRead(readId: readId, reader: reader, maskedCardNumber: card.maskedCardNumber, tracks: swipe.goodTracks, luhnValid: luhn, fields: card.presentFields))
+        publish("card.read", CardRead(readId: readId, reader: reader, maskedCardNumber: card.maskedCardNumber, tracks: swipe.goodTracks, luhnValid: luhn, fields: card.presentFields))
         logger.info("card read", metadata: ["reader": "\(reader)", "card": "\(card.maskedCardNumber ?? "-")", "tracks": "\(swipe.goodTracks)"])
 
-        guard config.swipeAction != .none else { return }
+        guard config.swipeAction != .none else { return published }
         // The read id stays usable by the POS: the automatic balance uses the card directly.
         do {
             let state = try await ledger.balance(of: card, context: RequestContext(terminalId: config.shop.terminal))
             let jobId = config.swipeAction == .balanceReceipt ? printBalanceReceipt(state) : nil
-            events.publish("gift.balance", GiftBalance(
+            publish("gift.balance", GiftBalance(
                 readId: readId, reader: reader, maskedCardNumber: state.maskedNumber, currency: state.balance.currency.code,
                 balance: state.balance.decimalString, balanceMinor: state.balance.minorUnits,
                 available: state.available.decimalString, availableMinor: state.available.minorUnits,
                 cardStatus: state.status.rawValue, receiptJobId: jobId))
         } catch let error as LedgerError {
-            events.publish("gift.error", GiftError(readId: readId, reader: reader, code: error.code, message: error.description))
+            publish("gift.error", GiftError(readId: readId, reader: reader, code: error.code, message: error.description))
             logger.notice("balance refused", metadata: ["reader": "\(reader)", "card": "\(card.maskedCardNumber ?? "-")", "code": "\(error.code)"])
         } catch {
-            events.publish("gift.error", GiftError(readId: readId, reader: reader, code: "ledger_unavailable", message: "\(error)"))
+            publish("gift.error", GiftError(readId: readId, reader: reader, code: "ledger_unavailable", message: "\(error)"))
         }
+        return published
     }
 
-    func reportError(reader: String, reason: String, message: String) {
-        events.publish("card.error", CardError(reader: reader, reason: reason, message: message))
+    @discardableResult
+    func reportError(reader: String, reason: String, message: String) -> APIEvent? {
         logger.notice("unusable read", metadata: ["reader": "\(reader)", "reason": "\(reason)"])
+        return events.publish("card.error", CardError(reader: reader, reason: reason, message: message))
     }
 
     /// Encodes and queues a balance receipt; returns its job id, or nil without a printer.

@@ -94,12 +94,12 @@ struct DaemonBackend: APIBackend {
             tierCode: state.tierCode, tierName: state.tierName, receiptJobId: jobId)
     }
 
-    func simulateSwipe(_ request: SimulateSwipeRequest) async throws(APIError) {
+    func simulateSwipe(_ request: SimulateSwipeRequest) async throws(APIError) -> SimulateSwipeReply {
         guard config.allowSimulate else {
             throw APIError(.forbidden, "simulation_disabled", "simulated reads are off; set api.simulate: true (demo mode has it on)")
         }
         guard request.text.utf8.count <= 1024 else { throw APIError(.badRequest, "invalid_field", "text is longer than 1024 bytes") }
-        await pipeline.handleRead(Array(request.text.utf8), reader: request.reader ?? "simulated")
+        return SimulateSwipeReply(events: await pipeline.handleRead(Array(request.text.utf8), reader: request.reader ?? "simulated"))
     }
 
     static func apiError(_ error: LedgerError) -> APIError {

@@ -3,6 +3,7 @@ import Configuration
 import Devices
 import ESCPOS
 import Foundation
+import GiftbridgeClient
 import Ledger
 import Logging
 import SystemPackage
@@ -74,16 +75,9 @@ public struct DaemonConfig: Sendable {
     /// The configuration file that was read, if any.
     public var configFile: String?
 
-    public static let defaultConfigFile = "/etc/giftbridge/config.yaml"
-    public static let defaultSocket = "/run/giftbridge/api.sock"
-    public static let defaultStateDirectory = "/var/lib/giftbridge"
-
-    /// The state directory demo mode uses unless told otherwise.
-    public static func demoStateDirectory(environment: [String: String]) -> String {
-        if let xdg = environment["XDG_STATE_HOME"], xdg.hasPrefix("/") { return xdg + "/giftbridge-demo" }
-        let home = environment["HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
-        return home + "/.local/state/giftbridge-demo"
-    }
+    public static let defaultConfigFile = DefaultPaths.configFile
+    public static let defaultSocket = DefaultPaths.socket
+    public static let defaultStateDirectory = DefaultPaths.stateDirectory
 }
 
 /// The keys a configuration file may hold; `*` stands for a reader id.
@@ -209,7 +203,7 @@ extension DaemonConfig {
             try parse(key, default: value, { E(rawValue: $0) }, expected: "one of \(E.allCases.map(\.rawValue).joined(separator: ", "))")
         }
 
-        let state = try absolutePath("state.directory", default: demo ? demoStateDirectory(environment: environment) : defaultStateDirectory)
+        let state = try absolutePath("state.directory", default: demo ? DefaultPaths.demoStateDirectory(environment: environment) : defaultStateDirectory)
         var config = DaemonConfig(
             demo: demo,
             stateDirectory: state,

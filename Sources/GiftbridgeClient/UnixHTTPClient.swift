@@ -46,6 +46,12 @@ public struct ServerSentEvent: Sendable, Equatable {
     public var id: String?
     public var event: String
     public var data: String
+
+    public init(id: String?, event: String, data: String) {
+        self.id = id
+        self.event = event
+        self.data = data
+    }
 }
 
 /// A small blocking HTTP/1.1 client for the daemon's Unix socket, with no dependencies, so the

@@ -8,7 +8,7 @@ public protocol APIBackend: Sendable {
     func health() async -> HealthReport
     func devices() async -> DevicesReport
     func balance(_ request: BalanceRequest) async throws(APIError) -> BalanceReply
-    func simulateSwipe(_ request: SimulateSwipeRequest) async throws(APIError)
+    func simulateSwipe(_ request: SimulateSwipeRequest) async throws(APIError) -> SimulateSwipeReply
 }
 
 /// The local HTTP/1.1 + JSON API on a Unix domain socket.
@@ -29,8 +29,7 @@ public enum APIServer {
         }
         v1.post("simulate/swipe") { request, context in
             let body = try await SimulateSwipeRequest.decodeStrictly(collect(request))
-            try await backend.simulateSwipe(body)
-            return try json(["accepted": true], status: .accepted)
+            return try json(await backend.simulateSwipe(body), status: .accepted)
         }
         v1.get("events") { request, _ in
             let lastId = request.headers.first { $0.name.canonicalName == "last-event-id" }.flatMap { UInt64($0.value) }

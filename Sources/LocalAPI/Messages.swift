@@ -227,3 +227,53 @@ extension StrictlyDecodable {
 
     private static func path(_ ctx: DecodingError.Context) -> String { ctx.codingPath.map(\.stringValue).joined(separator: ".") }
 }
+
+/// The answer to a simulated read: the events it produced, in order.
+public struct SimulateSwipeReply: Encodable, Sendable {
+    public struct Event: Encodable, Sendable {
+        public var id: UInt64
+        public var type: String
+        public var data: JSONValue
+    }
+
+    public var accepted = true
+    public var events: [Event]
+
+    public init(events: [APIEvent]) {
+        self.events = events.map { Event(id: $0.id, type: $0.type, data: JSONValue.parse($0.json)) }
+    }
+}
+
+/// Any JSON value, to carry already encoded event data inside another document.
+public enum JSONValue: Codable, Sendable, Equatable {
+    case null, bool(Bool), number(Double), integer(Int64), string(String)
+    case array([JSONValue]), object([String: JSONValue])
+
+    public static func parse(_ json: String) -> JSONValue {
+        (try? JSONDecoder().decode(JSONValue.self, from: Data(json.utf8))) ?? .null
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.singleValueContainer()
+        if c.decodeNil() { self = .null }
+        else if let b = try? c.decode(Bool.self) { self = .bool(b) }
+        else if let i = try? c.decode(Int64.self) { self = .integer(i) }
+        else if let d = try? c.decode(Double.self) { self = .number(d) }
+        else if let s = try? c.decode(String.self) { self = .string(s) }
+        else if let a = try? c.decode([JSONValue].self) { self = .array(a) }
+        else { self = .object(try c.decode([String: JSONValue].self)) }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.singleValueContainer()
+        switch self {
+        case .null: try c.encodeNil()
+        case .bool(let b): try c.encode(b)
+        case .integer(let i): try c.encode(i)
+        case .number(let d): try c.encode(d)
+        case .string(let s): try c.encode(s)
+        case .array(let a): try c.encode(a)
+        case .object(let o): try c.encode(o)
+        }
+    }
+}
