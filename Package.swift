@@ -64,14 +64,15 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
-        // Tests beside each module.
+        // Tests beside each module; TestSupport holds real kernel objects (pty, TCP, datagram).
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "CardReadingTests", dependencies: ["CardReading"]),
         .testTarget(name: "ESCPOSTests", dependencies: ["ESCPOS"]),
         .testTarget(name: "LedgerTests", dependencies: ["Ledger"]),
         .testTarget(name: "LedgerSQLiteTests", dependencies: ["LedgerSQLite", "Ledger"]),
-        .testTarget(name: "DevicesTests", dependencies: ["Devices"]),
-        .testTarget(name: "LocalAPITests", dependencies: ["LocalAPI", "GiftbridgeClient"]),
-        .testTarget(name: "DaemonTests", dependencies: ["Daemon"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["GiftbridgeClient", "giftbridged", "giftbridge"]),
+        .testTarget(name: "DevicesTests", dependencies: ["Devices", "TestSupport"]),
+        .testTarget(name: "LocalAPITests", dependencies: ["LocalAPI"]),
+        .testTarget(name: "DaemonTests", dependencies: ["Daemon", "TestSupport"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["GiftbridgeClient", "TestSupport", "giftbridged", "giftbridge"]),
     ]
 )

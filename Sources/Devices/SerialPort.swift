@@ -29,6 +29,35 @@ public struct SerialSettings: Sendable, Equatable {
         230400: speed_t(B230400),
     ]
 
+    /// Raw mode with these line settings. Call only when ``problem`` is nil.
+    public func apply(to t: inout termios) {
+        cfmakeraw(&t)
+        let speed = SerialSettings.supportedBauds[baud]!
+        cfsetispeed(&t, speed)
+        cfsetospeed(&t, speed)
+        t.c_cflag &= ~(tcflag_t(CSIZE) | tcflag_t(PARENB) | tcflag_t(PARODD) | tcflag_t(CSTOPB) | tcflag_t(CRTSCTS))
+        t.c_cflag |= tcflag_t(CLOCAL) | tcflag_t(CREAD)
+        switch dataBits {
+        case 5: t.c_cflag |= tcflag_t(CS5)
+        case 6: t.c_cflag |= tcflag_t(CS6)
+        case 7: t.c_cflag |= tcflag_t(CS7)
+        default: t.c_cflag |= tcflag_t(CS8)
+        }
+        switch parity {
+        case .none: break
+        case .even: t.c_cflag |= tcflag_t(PARENB)
+        case .odd: t.c_cflag |= tcflag_t(PARENB) | tcflag_t(PARODD)
+        }
+        if parity != .none { t.c_iflag |= tcflag_t(INPCK) }
+        if stopBits == 2 { t.c_cflag |= tcflag_t(CSTOPB) }
+        t.c_iflag &= ~(tcflag_t(IXON) | tcflag_t(IXOFF) | tcflag_t(IXANY))
+        switch flowControl {
+        case .none: break
+        case .rtscts: t.c_cflag |= tcflag_t(CRTSCTS)
+        case .xonxoff: t.c_iflag |= tcflag_t(IXON) | tcflag_t(IXOFF)
+        }
+    }
+
     /// Why these settings cannot be applied, or nil.
     public var problem: String? {
         if Self.supportedBauds[baud] == nil {
@@ -65,31 +94,7 @@ public struct SerialPort: ~Copyable {
         if ioctl(fd, UInt(TIOCEXCL)) != 0 { throw SystemError("ioctl(TIOCEXCL)", path) }
         var t = termios()
         guard tcgetattr(fd, &t) == 0 else { throw SystemError("tcgetattr", path) }
-        cfmakeraw(&t)
-        let speed = SerialSettings.supportedBauds[settings.baud]!
-        cfsetispeed(&t, speed)
-        cfsetospeed(&t, speed)
-        t.c_cflag &= ~(tcflag_t(CSIZE) | tcflag_t(PARENB) | tcflag_t(PARODD) | tcflag_t(CSTOPB) | tcflag_t(CRTSCTS))
-        t.c_cflag |= tcflag_t(CLOCAL) | tcflag_t(CREAD)
-        switch settings.dataBits {
-        case 5: t.c_cflag |= tcflag_t(CS5)
-        case 6: t.c_cflag |= tcflag_t(CS6)
-        case 7: t.c_cflag |= tcflag_t(CS7)
-        default: t.c_cflag |= tcflag_t(CS8)
-        }
-        switch settings.parity {
-        case .none: break
-        case .even: t.c_cflag |= tcflag_t(PARENB)
-        case .odd: t.c_cflag |= tcflag_t(PARENB) | tcflag_t(PARODD)
-        }
-        if settings.parity != .none { t.c_iflag |= tcflag_t(INPCK) }
-        if settings.stopBits == 2 { t.c_cflag |= tcflag_t(CSTOPB) }
-        t.c_iflag &= ~(tcflag_t(IXON) | tcflag_t(IXOFF) | tcflag_t(IXANY))
-        switch settings.flowControl {
-        case .none: break
-        case .rtscts: t.c_cflag |= tcflag_t(CRTSCTS)
-        case .xonxoff: t.c_iflag |= tcflag_t(IXON) | tcflag_t(IXOFF)
-        }
+        settings.apply(to: &t)
         guard tcsetattr(fd, TCSANOW, &t) == 0 else { throw SystemError("tcsetattr", path) }
         _ = tcflush(fd, TCIFLUSH)
     }

@@ -1,0 +1,223 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CardReading
+import Foundation
+import Synchronization
+import Testing
+import TestSupport
+
+@testable import Devices
+
+/// Collects what a device loop reports, for the test thread to wait on.
+final class Collector: @unchecked Sendable {
+    private let condition = NSCondition()
+    private(set) var reads: [ReadFramer.Output] = []
+    private(set) var links: [DeviceLinkEvent] = []
+
+    func add(read: ReadFramer.Output) {
+        condition.lock(); reads.append(read); condition.broadcast(); condition.unlock()
+    }
+
+    func add(link: DeviceLinkEvent) {
+        condition.lock(); links.append(link); condition.broadcast(); condition.unlock()
+    }
+
+    func wait(timeout: TimeInterval = 5, until done: (Collector) -> Bool) -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        condition.lock()
+        defer { condition.unlock() }
+        while !done(self) {
+            if !condition.wait(until: deadline) { return done(self) }
+        }
+        return true
+    }
+}
+
+func serialLoop(path: String, idleMs: Int32 = 80, collector: Collector) -> DeviceLoop {
+    DeviceLoop(
+        name: "test",
+        open: { try SerialReadSession(path: path, settings: SerialSettings(), idleTimeoutMilliseconds: idleMs, framer: ReadFramer()) { collector.add(read: $0) } },
+        onLink: { collector.add(link: $0) })
+}
+
+@Suite(.serialized) struct SerialReaderTests {
+    @Test func readsFromAPseudoTerminalAreFramedByTerminator() throws {
+        let pty = try PseudoTerminal()
+        let c = Collector()
+        let loop = serialLoop(path: pty.slavePath, collector: c)
+        loop.start()
+        defer { loop.stop() }
+        #expect(c.wait { $0.links == [.attached] })
+        try pty.write(";6035710000000000=49121200?\r")
+        try pty.write("%E?;6006491000000000018=1234?\r\n")
+        #expect(c.wait { $0.reads.count == 2 })
+        #expect(c.reads == [.read(Array(";6035710000000000=49121200?".utf8)), .read(Array("%E?;6006491000000000018=1234?".utf8))])
+    }
+
+    @Test func aReadWithoutTerminatorEndsWhenTheLineGoesIdle() throws {
+        let pty = try PseudoTerminal()
+        let c = Collector()
+        let loop = serialLoop(path: pty.slavePath, idleMs: 50, collector: c)
+        loop.start()
+        defer { loop.stop() }
+        #expect(c.wait { !$0.links.isEmpty })
+        // A reader that pauses 10 ms between bursts (MagTek RS-232) is still one read.
+        try pty.write(";603571000")
+        usleep(10_000)
+        try pty.write("0000000=49121200?")
+        #expect(c.wait { $0.reads.count == 1 })
+        #expect(c.reads == [.read(Array(";6035710000000000=49121200?".utf8))])
+    }
+
+    @Test func aMissingDeviceIsReportedAndTheLoopKeepsTrying() throws {
+        let dir = try TemporaryDirectory()
+        let c = Collector()
+        let loop = serialLoop(path: dir.file("ttyUSB9"), collector: c)
+        loop.start()
+        #expect(c.wait { !$0.links.isEmpty })
+        guard case .detached(let reason) = c.links.first else { Issue.record("expected detached"); return }
+        #expect(reason.contains("No such file"))
+        loop.stop()  // returns promptly although the loop is waiting to retry
+    }
+
+    @Test func aHangUpDetachesAndAReplacedDeviceIsReattached() throws {
+        let dir = try TemporaryDirectory()
+        let link = dir.file("reader")
+        let first = try PseudoTerminal()
+        #expect(symlink(first.slavePath, link) == 0)
+        let c = Collector()
+        let loop = serialLoop(path: link, collector: c)
+        loop.start()
+        defer { loop.stop() }
+        #expect(c.wait { $0.links == [.attached] })
+        first.hangUp()
+        #expect(c.wait { $0.links.count >= 2 })
+        guard case .detached = c.links[1] else { Issue.record("expected detached, got \(c.links)"); return }
+        // "Plug in" a new adapter under the same name.
+        let second = try PseudoTerminal()
+        unlink(link)
+        #expect(symlink(second.slavePath, link) == 0)
+        #expect(c.wait(timeout: 10) { $0.links.last == .attached })
+        try second.write(";1=2?\r")
+        #expect(c.wait { $0.reads.count == 1 })
+    }
+
+    @Test func aFileThatIsNotATerminalIsRefused() throws {
+        #expect(throws: SystemError.self) { try SerialPort(path: "/dev/null", settings: SerialSettings()) }
+        #expect(throws: SystemError.self) { try SerialPort(path: "/dev/null", settings: SerialSettings(baud: 1234)) }
+        #expect(SerialSettings(baud: 9600, dataBits: 9).problem != nil)
+    }
+
+    @Test func termiosBitsFollowTheSettings() {
+        var t = termios()
+        SerialSettings(baud: 19200, dataBits: 7, parity: .even, stopBits: 2, flowControl: .rtscts).apply(to: &t)
+        #expect(cfgetispeed(&t) == speed_t(B19200))
+        #expect(cfgetospeed(&t) == speed_t(B19200))
+        #expect(t.c_cflag & tcflag_t(CSIZE) == tcflag_t(CS7))
+        #expect(t.c_cflag & tcflag_t(PARENB) != 0)
+        #expect(t.c_cflag & tcflag_t(PARODD) == 0)
+        #expect(t.c_iflag & tcflag_t(INPCK) != 0)
+        #expect(t.c_cflag & tcflag_t(CSTOPB) != 0)
+        #expect(t.c_cflag & tcflag_t(CRTSCTS) != 0)
+        #expect(t.c_cflag & tcflag_t(CLOCAL) != 0)
+        #expect(t.c_lflag & tcflag_t(ICANON) == 0)
+        #expect(t.c_lflag & tcflag_t(ECHO) == 0)
+        var u = t
+        SerialSettings(baud: 9600, parity: .odd, flowControl: .xonxoff).apply(to: &u)
+        #expect(u.c_cflag & tcflag_t(CSIZE) == tcflag_t(CS8))
+        #expect(u.c_cflag & tcflag_t(PARODD) != 0)
+        #expect(u.c_cflag & tcflag_t(CSTOPB) == 0)
+        #expect(u.c_cflag & tcflag_t(CRTSCTS) == 0)
+        #expect(u.c_iflag & tcflag_t(IXON) != 0)
+    }
+
+    @Test func aPseudoTerminalIsOpenedRawAtTheBaudRateAndExclusive() throws {
+        // A pty keeps speed and mode bits (it ignores character size and parity, which
+        // the test above checks on the termios structure itself).
+        let pty = try PseudoTerminal()
+        let port = try SerialPort(path: pty.slavePath, settings: SerialSettings(baud: 19200, stopBits: 2))
+        var t = termios()
+        #expect(tcgetattr(port.fd, &t) == 0)
+        #expect(cfgetispeed(&t) == speed_t(B19200))
+        #expect(t.c_lflag & tcflag_t(ICANON) == 0)
+        // TIOCEXCL: a second open is refused (root may override it, so only check as a user).
+        if geteuid() != 0 {
+            #expect(throws: SystemError.self) { try SerialPort(path: pty.slavePath, settings: SerialSettings()) }
+        }
+    }
+}
+
+@Suite struct PrinterTransportTests {
+    @Test func targetsParse() {
+        #expect(PrinterTarget.parse("tcp://10.0.0.5:9100") == .success(.tcp(host: "10.0.0.5", port: 9100)))
+        #expect(PrinterTarget.parse("tcp://printer") == .success(.tcp(host: "printer", port: 9100)))
+        #expect(PrinterTarget.parse("tcp://[::1]:9100") == .success(.tcp(host: "::1", port: 9100)))
+        #expect(PrinterTarget.parse("file:/var/lib/x.bin") == .success(.path("/var/lib/x.bin")))
+        #expect(PrinterTarget.parse("/dev/usb/lp0") == .success(.path("/dev/usb/lp0")))
+        for bad in ["tcp://host:0", "tcp://host:99999", "tcp://:9100", "file:relative", "lp0", ""] {
+            guard case .failure = PrinterTarget.parse(bad) else { Issue.record("accepted \(bad)"); continue }
+        }
+    }
+
+    @Test func tcpDeliversEveryByte() throws {
+        let sink = try TCPSink()
+        defer { sink.close() }
+        let payload = (0..<200_000).map { UInt8(truncatingIfNeeded: $0 &* 7) }
+        try TCPPrinter(host: "127.0.0.1", port: sink.port, connectTimeoutMs: 1000, writeTimeoutMs: 5000).send(payload)
+        #expect(try sink.connection(0) == payload)
+    }
+
+    @Test func tcpToNobodyFailsWithATypedError() throws {
+        let sink = try TCPSink()
+        let port = sink.port
+        sink.close()
+        do {
+            try TCPPrinter(host: "127.0.0.1", port: port, connectTimeoutMs: 500, writeTimeoutMs: 500).send([0x1B, 0x40])
+            Issue.record("send succeeded")
+        } catch {
+            #expect(error.errno == ECONNREFUSED)
+            #expect(error.description.contains("tcp://127.0.0.1:\(port)"))
+        }
+        #expect(throws: SystemError.self) { try TCPPrinter(host: "no-such-host.invalid", port: 9100, connectTimeoutMs: 500, writeTimeoutMs: 500).send([1]) }
+    }
+
+    @Test func pathPrinterAppendsToAFile() throws {
+        let dir = try TemporaryDirectory()
+        let p = PathPrinter(path: dir.file("out.bin"), writeTimeoutMs: 1000)
+        try p.send([1, 2, 3])
+        try p.send([4])
+        #expect(FileManager.default.contents(atPath: dir.file("out.bin")) == Data([1, 2, 3, 4]))
+        #expect(throws: SystemError.self) { try PathPrinter(path: dir.file("missing/dir/out.bin"), writeTimeoutMs: 100).send([1]) }
+    }
+
+    @Test func pathPrinterWritesToACharacterDevice() throws {
+        // A pty stands in for /dev/usb/lp0: the bytes come out of the master unchanged.
+        let pty = try PseudoTerminal()
+        var t = termios()
+        let fd = open(pty.slavePath, O_RDWR | O_NOCTTY)
+        tcgetattr(fd, &t)
+        cfmakeraw(&t)
+        tcsetattr(fd, TCSANOW, &t)
+        close(fd)
+        try PathPrinter(path: pty.slavePath, writeTimeoutMs: 1000).send([0x1B, 0x40, 0x0A, 0x1D, 0x56, 0x41, 3])
+        var buf = [UInt8](repeating: 0, count: 64)
+        let n = read(pty.master, &buf, 64)
+        #expect(Array(buf[0..<max(n, 0)]) == [0x1B, 0x40, 0x0A, 0x1D, 0x56, 0x41, 3])
+    }
+}
+
+@Suite struct UdevTests {
+    @Test func lookupFindsSysfsDevicesAndNotPseudoTerminals() throws {
+        let null = UdevInfo.lookup(devicePath: "/dev/null")
+        #expect(null?.subsystem == "mem")
+        #expect(UdevInfo.lookup(devicePath: "/etc/hostname") == nil)
+        #expect(UdevInfo.lookup(devicePath: try PseudoTerminal().slavePath) == nil)
+    }
+
+    @Test func usbEnumerationDoesNotFailWithoutABus() {
+        // On this VM there may be no USB bus at all: an empty list, not a crash.
+        let devices = USBBus.devices()
+        for d in devices { #expect(d.vendorId.count == 4) }
+    }
+}
