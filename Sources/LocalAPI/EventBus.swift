@@ -44,19 +44,25 @@ public final class EventBus: Sendable {
     public func publish(_ type: String, _ payload: some Encodable) -> APIEvent? {
         guard let data = try? encoder.encode(payload) else { return nil }
         let json = String(decoding: data, as: UTF8.self)
-        return state.withLock { s -> APIEvent? in
-            guard !s.closed else { return nil }
+        // Streams that overflowed are finished outside the lock: finishing runs their
+        // termination handler, which takes the lock itself.
+        let (event, cutOff) = state.withLock { s -> (APIEvent?, [AsyncStream<APIEvent>.Continuation]) in
+            guard !s.closed else { return (nil, []) }
             let event = APIEvent(id: s.nextId, type: type, json: json)
             s.nextId += 1
             s.recent.append(event)
             if s.recent.count > replayCapacity { s.recent.removeFirst(s.recent.count - replayCapacity) }
-            var cutOff: [UInt64] = []
+            var cutOff: [AsyncStream<APIEvent>.Continuation] = []
             for (key, continuation) in s.subscribers {
-                if case .dropped = continuation.yield(event) { cutOff.append(key) }
+                if case .dropped = continuation.yield(event) {
+                    cutOff.append(continuation)
+                    s.subscribers.removeValue(forKey: key)
+                }
             }
-            for key in cutOff { s.subscribers.removeValue(forKey: key)?.finish() }
-            return event
+            return (event, cutOff)
         }
+        for c in cutOff { c.finish() }
+        return event
     }
 
     /// A stream of events, starting with those after `lastEventId` that are still in the replay
