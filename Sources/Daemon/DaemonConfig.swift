@@ -96,13 +96,14 @@ enum ConfigSchema {
         "readers.*.flow-control": .scalar, "readers.*.idle-timeout-ms": .scalar, "readers.*.lrc": .scalar,
     ]
 
-    /// Checks a YAML document's keys and shapes; returns the reader ids it declares.
-    static func check(yaml text: String, file: String) throws(ConfigError) -> [String] {
+    /// Checks a YAML document's keys and shapes; returns the reader ids it declares, or nil for
+    /// an empty document.
+    static func check(yaml text: String, file: String) throws(ConfigError) -> [String]? {
         let root: Any?
         do { root = try Yams.load(yaml: text) } catch {
             throw ConfigError(key: nil, "\(file) is not valid YAML: \(error)")
         }
-        guard let root else { return [] }
+        guard let root else { return nil }
         guard let map = root as? [String: Any] else { throw ConfigError(key: nil, "\(file) must be a YAML mapping of keys") }
         var readers: [String] = []
         try walk(map, path: [], readers: &readers)
@@ -153,11 +154,13 @@ extension DaemonConfig {
             guard let data = FileManager.default.contents(atPath: file), let text = String(data: data, encoding: .utf8) else {
                 throw ConfigError(key: nil, "cannot read \(file) (permissions?)")
             }
-            readerIds = try ConfigSchema.check(yaml: text, file: file)
-            do {
-                fileProvider = try await FileProvider<YAMLSnapshot>(filePath: FilePath(file))
-            } catch {
-                throw ConfigError(key: nil, "cannot load \(file): \(error)")
+            if let ids = try ConfigSchema.check(yaml: text, file: file) {
+                readerIds = ids
+                do {
+                    fileProvider = try await FileProvider<YAMLSnapshot>(filePath: FilePath(file))
+                } catch {
+                    throw ConfigError(key: nil, "cannot load \(file): \(error)")
+                }
             }
         } else if configFile != nil {
             throw ConfigError(key: nil, "config file \(file) does not exist")
@@ -221,7 +224,7 @@ extension DaemonConfig {
             swipeAction: try choice("swipe.action", default: SwipeAction.balanceReceipt),
             readers: [],
             logLevel: try parse("log.level", default: .info, { Logger.Level(rawValue: $0) }, expected: "one of trace, debug, info, notice, warning, error, critical"),
-            configFile: fileProvider == nil ? nil : file)
+            configFile: FileManager.default.fileExists(atPath: file) ? file : nil)
         if config.socketPath.utf8.count >= 108 {
             throw ConfigError(key: "api.socket", "the path is longer than a Unix socket path may be (107 bytes)")
         }

@@ -1,0 +1,167 @@
+import Devices
+import ESCPOS
+import Foundation
+import Logging
+import Testing
+import TestSupport
+
+@testable import Daemon
+
+@Suite struct DaemonConfigTests {
+    func load(_ yaml: String?, env: [String: String] = [:], flags: [String: String] = [:], demo: Bool = false) async throws -> DaemonConfig {
+        let dir = try TemporaryDirectory()
+        var file: String?
+        if let yaml {
+            file = dir.file("config.yaml")
+            try yaml.write(toFile: file!, atomically: true, encoding: .utf8)
+        }
+        return try await DaemonConfig.load(configFile: file, flags: flags, environment: env, demo: demo)
+    }
+
+    func error(_ yaml: String, env: [String: String] = [:]) async -> ConfigError? {
+        do {
+            _ = try await load(yaml, env: env)
+            return nil
+        } catch let e as ConfigError {
+            return e
+        } catch {
+            return ConfigError(key: nil, "unexpected \(error)")
+        }
+    }
+
+    @Test func aFullFileIsRead() async throws {
+        let c = try await load("""
+            api:
+              socket: /run/gb/api.sock
+            state:
+              directory: /var/lib/gb
+            shop:
+              name: Café Zürich
+              header: [Bahnhofstrasse 1, 8001 Zürich]
+              terminal: T1
+            printer:
+              target: tcp://192.168.1.50:9100
+              profile: epson-tm-t88v
+            swipe:
+              action: balance
+            readers:
+              counter:
+                path: /dev/ttyUSB0
+                baud: 19200
+                parity: even
+                lrc: present
+              back-office:
+                type: serial-msr
+                path: /dev/ttyACM0
+            """)
+        #expect(c.socketPath == "/run/gb/api.sock")
+        #expect(c.stateDirectory == "/var/lib/gb")
+        #expect(c.ledgerPath == "/var/lib/gb/ledger.sqlite")
+        #expect(c.shop.name == "Café Zürich")
+        #expect(c.shop.header == ["Bahnhofstrasse 1", "8001 Zürich"])
+        #expect(c.printer?.target == .tcp(host: "192.168.1.50", port: 9100))
+        #expect(c.printer?.profile == .epsonTMT88V)
+        #expect(c.swipeAction == .balance)
+        #expect(c.readers.map(\.id) == ["back-office", "counter"])
+        let counter = c.readers[1]
+        #expect(counter.serial.baud == 19200)
+        #expect(counter.serial.parity == .even)
+        #expect(counter.lrc == .present)
+        #expect(counter.idleTimeoutMs == 100)
+        #expect(!c.allowSimulate)
+    }
+
+    @Test func defaultsWithoutAFile() async throws {
+        let c = try await DaemonConfig.load(configFile: nil, flags: [:], environment: [:], demo: false)
+        // /etc/giftbridge/config.yaml does not exist on a test machine.
+        #expect(c.socketPath == "/run/giftbridge/api.sock")
+        #expect(c.stateDirectory == "/var/lib/giftbridge")
+        #expect(c.printer == nil)
+        #expect(c.readers.isEmpty)
+        #expect(c.swipeAction == .balanceReceipt)
+    }
+
+    @Test func demoDefaultsLiveInTheDemoStateDirectory() async throws {
+        let c = try await load(nil, env: ["HOME": "/home/shop"], demo: true)
+        #expect(c.stateDirectory == "/home/shop/.local/state/giftbridge-demo")
+        #expect(c.socketPath == "/home/shop/.local/state/giftbridge-demo/api.sock")
+        #expect(c.printer?.target == .path("/home/shop/.local/state/giftbridge-demo/receipts.escpos"))
+        #expect(c.allowSimulate)
+    }
+
+    @Test func flagsOverEnvironmentOverFile() async throws {
+        let yaml = "api:\n  socket: /from/file.sock\nprinter:\n  target: tcp://file:9100\n"
+        let fromFile = try await load(yaml)
+        #expect(fromFile.socketPath == "/from/file.sock")
+        let fromEnv = try await load(yaml, env: ["GIFTBRIDGE_API_SOCKET": "/from/env.sock", "GIFTBRIDGE_PRINTER_TARGET": "tcp://env:9100"])
+        #expect(fromEnv.socketPath == "/from/env.sock")
+        #expect(fromEnv.printer?.target == .tcp(host: "env", port: 9100))
+        let fromFlag = try await load(yaml, env: ["GIFTBRIDGE_API_SOCKET": "/from/env.sock"], flags: ["api.socket": "/from/flag.sock"])
+        #expect(fromFlag.socketPath == "/from/flag.sock")
+        // Reader settings too, with dashes in the key.
+        let reader = try await load("readers:\n  r1:\n    path: /dev/ttyS0\n", env: ["GIFTBRIDGE_READERS_R1_IDLE_TIMEOUT_MS": "250"])
+        #expect(reader.readers.first?.idleTimeoutMs == 250)
+    }
+
+    @Test func badValuesNameTheirKey() async {
+        #expect(await error("readers:\n  r1:\n    path: /dev/ttyS0\n    baud: 9601\n")?.key == "readers.r1.baud")
+        #expect(await error("readers:\n  r1:\n    baud: 9600\n")?.key == "readers.r1.path")
+        #expect(await error("readers:\n  r1:\n    path: dev/ttyS0\n")?.key == "readers.r1.path")
+        #expect(await error("readers:\n  r1:\n    path: /dev/ttyS0\n    parity: mark\n")?.key == "readers.r1.parity")
+        #expect(await error("printer:\n  target: lp0\n")?.key == "printer.target")
+        #expect(await error("printer:\n  target: tcp://p:9100\n  profile: tm-9000\n")?.key == "printer.profile")
+        #expect(await error("swipe:\n  action: refund\n")?.key == "swipe.action")
+        #expect(await error("ledger:\n  currency: EURO\n")?.key == "ledger.currency")
+        #expect(await error("api:\n  simulate: maybe\n")?.key == "api.simulate")
+        #expect(await error("log:\n  level: loud\n")?.key == "log.level")
+        #expect(await error("api:\n  socket: relative.sock\n")?.key == "api.socket")
+        #expect(await error("", env: ["GIFTBRIDGE_API_SOCKET": "/" + String(repeating: "s", count: 120)])?.key == "api.socket")
+    }
+
+    @Test func unknownKeysAndWrongShapesAreRefused() async {
+        let typo = await error("printer:\n  tagret: tcp://p:9100\n")
+        #expect(typo?.key == "printer.tagret")
+        #expect(typo?.message.contains("printer.target") == true)
+        #expect(await error("readers:\n  r1:\n    path: /dev/ttyS0\n    speed: 9600\n")?.key == "readers.r1.speed")
+        #expect(await error("shop:\n  header: one line\n")?.key == "shop.header")
+        #expect(await error("shop:\n  name: [a, b]\n")?.key == "shop.name")
+        #expect(await error("readers:\n  r1: /dev/ttyS0\n")?.key == "readers.r1")
+        #expect(await error("readers:\n  'bad id!':\n    path: /dev/ttyS0\n")?.key == "readers.bad id!")
+        #expect(await error("- just\n- a list\n")?.message.contains("mapping") == true)
+        #expect(await error("api: {socket: [unclosed\n")?.message.contains("not valid YAML") == true)
+    }
+
+    @Test func anExplicitFileMustExist() async {
+        do {
+            _ = try await DaemonConfig.load(configFile: "/nonexistent/giftbridge.yaml", flags: [:], environment: [:], demo: false)
+            Issue.record("loaded a missing file")
+        } catch let e as ConfigError {
+            #expect(e.description.contains("/nonexistent/giftbridge.yaml"))
+        } catch {
+            Issue.record("unexpected \(error)")
+        }
+    }
+}
+
+@Suite struct SystemdNotifierTests {
+    @Test func sendsDatagramsToNotifySocket() throws {
+        let dir = try TemporaryDirectory()
+        let sock = try NotifySocket(path: dir.file("notify"))
+        let notifier = SystemdNotifier(environment: ["NOTIFY_SOCKET": sock.path])
+        #expect(notifier.notify("READY=1"))
+        #expect(sock.receive(timeout: 2) == "READY=1")
+        #expect(notifier.notify("STOPPING=1"))
+        #expect(sock.receive(timeout: 2) == "STOPPING=1")
+        #expect(!SystemdNotifier(environment: [:]).notify("READY=1"))
+    }
+}
+
+@Suite struct JournalLogHandlerTests {
+    @Test func prioritiesFollowSyslog() {
+        #expect(JournalLogHandler.priority(.error) == 3)
+        #expect(JournalLogHandler.priority(.info) == 6)
+        #expect(JournalLogHandler.priority(.debug) == 7)
+        #expect(JournalLogHandler.quote("a b") == "\"a b\"")
+        #expect(JournalLogHandler.quote("ab") == "ab")
+    }
+}
