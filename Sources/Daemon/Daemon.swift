@@ -54,12 +54,12 @@ public enum Daemon {
             ])
         }
         let shutdown = ShutdownService(notifier: notifier, events: events, logger: logger)
-        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
-            .init(service: shutdown, successTerminationBehavior: .ignore),
-            .init(service: readers),
-            .init(service: api),
-        ]
+        // Graceful shutdown runs from the last service to the first: first the shutdown service
+        // (STOPPING=1, event streams end), then the printer, the API (its open streams are
+        // over now), and the readers.
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: readers), .init(service: api)]
         if let spooler { services.append(.init(service: spooler)) }
+        services.append(.init(service: shutdown, successTerminationBehavior: .ignore))
         let group = ServiceGroup(configuration: .init(
             services: services, gracefulShutdownSignals: [.sigterm, .sigint], cancellationSignals: [], logger: logger))
         try await group.run()

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import NIOCore
 
 /// An API failure: HTTP status, a stable machine code and a message for people.
 /// Sent as `{"error": {"code": "...", "message": "..."}}`.
@@ -37,6 +38,8 @@ struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             return try await next(request, context)
         } catch let error as APIError {
             throw error
+        } catch is NIOTooManyBytesError {
+            throw APIError(.contentTooLarge, "body_too_large", "the request body is larger than \(APIServer.bodyLimit) bytes")
         } catch let error as HTTPError {
             switch error.status {
             case .notFound: throw APIError.notFound(request.uri.path)

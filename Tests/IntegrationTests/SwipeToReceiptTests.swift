@@ -1,0 +1,256 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Foundation
+import GiftbridgeClient
+import Testing
+import TestSupport
+
+/// The whole chain with real I/O at every step: the real `giftbridged` binary, a pseudo-terminal
+/// as the serial reader, a TCP listener as the printer, the Unix socket API.
+@Suite(.serialized) struct SwipeToReceiptTests {
+    @Test func aSwipeOnTheReaderReachesTheAPIAndThePrinter() throws {
+        let dir = try TemporaryDirectory()
+        let pty = try PseudoTerminal()
+        let printer = try TCPSink()
+        defer { printer.close() }
+        let socket = dir.file("api.sock")
+        try """
+            api:
+              socket: \(socket)
+              simulate: false
+            shop:
+              name: Café Zürich
+              terminal: T1
+            printer:
+              target: tcp://127.0.0.1:\(printer.port)
+              profile: epson-tm-t20iii
+            readers:
+              counter:
+                path: \(pty.slavePath)
+                baud: 9600
+            """.write(toFile: dir.file("config.yaml"), atomically: true, encoding: .utf8)
+        // Demo mode seeds the ledger (card 6035710000000000 holds 25.00 EUR).
+        let daemon = try DaemonProcess(arguments: ["--demo", "--config", dir.file("config.yaml"), "--state-dir", dir.file("state")], dir: dir)
+        try daemon.waitUntilReady()
+
+        let events = EventRecorder(socket: socket, after: "0")
+        try events.waitUntilOpen()
+        let attached = try events.next("device.attached")
+        #expect(json(attached.data)["reader"] as? String == "counter")
+
+        // A malformed swipe: a typed card.error, and the daemon keeps reading.
+        try pty.write(";6035710000000000=4912\r")
+        let error = try events.next("card.error")
+        #expect(json(error.data)["reason"] as? String == "incomplete_track")
+
+        try pty.write(";6035710000000000=49121200?\r")
+        let read = try events.next("card.read")
+        let readData = json(read.data)
+        #expect(readData["maskedCardNumber"] as? String == "603571******0000")
+        #expect(readData["reader"] as? String == "counter")
+        #expect(readData["tracks"] as? [Int] == [2])
+        let balance = try events.next("gift.balance")
+        let balanceData = json(balance.data)
+        #expect(balanceData["balance"] as? String == "25.00")
+        #expect(balanceData["balanceMinor"] as? Int == 2500)
+        #expect(balanceData["currency"] as? String == "EUR")
+        #expect(balanceData["readId"] as? String == readData["readId"] as? String)
+        try events.next("print.done")
+
+        // The printer got one ESC/POS receipt: initialise, the masked number, € via CP858, cut.
+        let bytes = try printer.connection(0)
+        #expect(Array(bytes.prefix(2)) == [0x1B, 0x40])
+        #expect(bytes.contains(bytes: Array("603571******0000".utf8)))
+        #expect(bytes.contains(bytes: [0xD5] + Array("25.00".utf8)))
+        #expect(bytes.contains(bytes: [0x1B, 0x74, 19]))
+        #expect(Array(bytes.suffix(4)) == [0x1D, 0x56, 0x41, 3])
+
+        // No full card number or track data anywhere a user can see.
+        for text in events.all.map(\.data) + [daemon.log, String(decoding: bytes, as: UTF8.self)] {
+            #expect(!text.contains("6035710000000000"))
+            #expect(!text.contains("49121200"))
+        }
+
+        // "The card just swiped": the read id works once.
+        let client = UnixHTTPClient(socketPath: socket)
+        let readId = try #require(readData["readId"] as? String)
+        let byRead = try client.post("/v1/gift/balance", json: Array(#"{"readId":"\#(readId)"}"#.utf8))
+        #expect(byRead.status == 200)
+        #expect(json(byRead.text)["currentBalance"] as? String == "25.00")
+        let again = try client.post("/v1/gift/balance", json: Array(#"{"readId":"\#(readId)"}"#.utf8))
+        #expect(again.status == 404)
+        #expect(again.apiError?.code == "read_not_found")
+
+        // Health and devices over the socket.
+        let health = json(try client.get("/v1/health").text)
+        #expect(health["status"] as? String == "ok")
+        let readers = health["readers"] as? [[String: Any]]
+        #expect(readers?.first?["state"] as? String == "attached")
+        #expect(readers?.first?["reads"] as? Int == 2)
+        let devices = json(try client.get("/v1/devices").text)
+        #expect((devices["printers"] as? [[String: Any]])?.first?["printed"] as? Int == 1)
+
+        // Simulation is off in this configuration.
+        let simulated = try client.post("/v1/simulate/swipe", json: Array(#"{"text":";1=1?"}"#.utf8))
+        #expect(simulated.status == 403)
+        #expect(simulated.apiError?.code == "simulation_disabled")
+
+        let (status, stopping) = try daemon.terminate()
+        #expect(status == 0)
+        #expect(stopping)
+    }
+
+    @Test func apiErrorsAreJSONWithStatusAndCode() throws {
+        let dir = try TemporaryDirectory()
+        let socket = dir.file("s/api.sock")
+        let daemon = try DaemonProcess(arguments: ["--demo", "--state-dir", dir.file("s")], dir: dir)
+        try daemon.waitUntilReady()
+        let client = UnixHTTPClient(socketPath: socket)
+        func check(_ reply: HTTPReply, _ status: Int, _ code: String) {
+            #expect(reply.status == status, "\(reply.text)")
+            #expect(reply.apiError?.code == code, "\(reply.text)")
+            #expect(reply.headers["content-type"] == "application/json")
+        }
+        check(try client.get("/v1/nothing"), 404, "not_found")
+        check(try client.post("/v1/gift/balance", json: Array("{".utf8)), 400, "malformed_json")
+        check(try client.post("/v1/gift/balance", json: Array(#"{"cardNumber":"1"}"#.utf8)), 400, "unknown_field")
+        check(try client.post("/v1/gift/balance", json: Array("{}".utf8)), 400, "missing_field")
+        check(try client.post("/v1/gift/balance", json: Array(#"{"cardInfo":{"printedCardNumber":"999"}}"#.utf8)), 404, "card_not_found")
+        check(try client.post("/v1/gift/balance", json: Array(#"{"cardInfo":{"phoneNumber":"+15551234567"}}"#.utf8)), 422, "unsupported_card_identifier")
+        check(try client.post("/v1/gift/balance", json: Array(#"{"cardInfo":{"printedCardNumber":"6006491000000000018","cardRegCode":"0000"}}"#.utf8)), 403, "registration_code_mismatch")
+        check(try client.post("/v1/gift/balance", json: [UInt8](repeating: 0x20, count: 70_000)), 413, "body_too_large")
+        let ok = try client.post("/v1/gift/balance", json: Array(#"{"cardInfo":{"printedCardNumber":"6006491000000000018","cardRegCode":"1234"}}"#.utf8))
+        #expect(ok.status == 200)
+        #expect(json(ok.text)["currentBalance"] as? String == "40.00")
+        #expect(json(ok.text)["printedCardNumber"] == nil)
+        #expect(try daemon.terminate().status == 0)
+    }
+}
+
+@Suite(.serialized) struct DemoAndCLITests {
+    @Test func theDemoChainThroughTheCommandLineClient() throws {
+        let dir = try TemporaryDirectory()
+        let state = dir.file("demo")
+        let socket = state + "/api.sock"
+        let daemon = try DaemonProcess(arguments: ["--demo", "--state-dir", state], dir: dir)
+        try daemon.waitUntilReady()
+
+        let health = try runCLI(["health"], socket: socket)
+        #expect(health.status == 0)
+        #expect(health.stdout.contains("(demo)"))
+        #expect(health.stdout.contains("5 cards"))
+
+        let swipe = try runCLI(["simulate", "swipe", ";6035710000000000=49121200?"], socket: socket)
+        #expect(swipe.status == 0, "\(swipe.stderr)")
+        #expect(swipe.stdout.contains("card.read"))
+        #expect(swipe.stdout.contains("603571******0000"))
+        #expect(swipe.stdout.contains("balance=25.00"))
+        #expect(!swipe.stdout.contains("6035710000000000"))
+
+        let bad = try runCLI(["simulate", "swipe", "%E?;E?"], socket: socket)
+        #expect(bad.status == 1)
+        #expect(bad.stdout.contains("reason=read_error"))
+
+        let balance = try runCLI(["balance", "--card-number", "6035710000000000", "--json"], socket: socket)
+        #expect(balance.status == 0)
+        #expect(json(balance.stdout)["currentBalanceMinor"] as? Int == 2500)
+
+        let unknown = try runCLI(["balance", "--card-number", "1234567890123456"], socket: socket)
+        #expect(unknown.status == 1)
+        #expect(unknown.stderr.contains("card_not_found"))
+
+        let usage = try runCLI(["balance"], socket: socket)
+        #expect(usage.status == 64)
+
+        let noDaemon = try runCLI(["health"], socket: dir.file("nowhere.sock"))
+        #expect(noDaemon.status == 69)
+        #expect(noDaemon.stderr.contains("not reachable"))
+
+        let watch = try runCLI(["watch", "--after", "0", "--count", "4", "--json"], socket: socket)
+        #expect(watch.status == 0)
+        let lines = watch.stdout.split(separator: "\n").map { json(String($0)) }
+        // The printer may finish before or after the balance event goes out.
+        #expect(lines.first?["type"] as? String == "card.read")
+        #expect(Set(lines.compactMap { $0["type"] as? String }) == ["card.read", "print.queued", "gift.balance", "print.done"])
+        #expect(lines.map { $0["id"] as? Int } == [1, 2, 3, 4])
+
+        // The receipt went to the demo printer file.
+        let receipt = try #require(FileManager.default.contents(atPath: state + "/receipts.escpos"))
+        #expect(Array(receipt.prefix(2)) == [0x1B, 0x40])
+        #expect(Array(receipt).contains(bytes: Array("603571******0000".utf8)))
+        #expect(try daemon.terminate().status == 0)
+
+        // Restarting keeps the ledger and does not seed twice.
+        let again = try DaemonProcess(arguments: ["--demo", "--state-dir", state], dir: dir)
+        try again.waitUntilReady()
+        #expect(try runCLI(["health"], socket: socket).stdout.contains("5 cards"))
+        #expect(try again.terminate().status == 0)
+    }
+
+    @Test func aSecondDaemonDoesNotStealTheSocket() throws {
+        let dir = try TemporaryDirectory()
+        let first = try DaemonProcess(arguments: ["--demo", "--state-dir", dir.file("s")], dir: dir)
+        try first.waitUntilReady()
+        let second = try DaemonProcess.runToExit(arguments: ["--demo", "--state-dir", dir.file("s")], dir: try TemporaryDirectory())
+        #expect(second.status == 73)
+        #expect(second.log.contains("already listening"))
+        #expect(try first.terminate().status == 0)
+    }
+}
+
+@Suite(.serialized) struct StartupFailureTests {
+    @Test func aBadConfigurationExits78NamingTheKey() throws {
+        let dir = try TemporaryDirectory()
+        try "readers:\n  r1:\n    path: /dev/ttyS0\n    baud: 9601\n".write(toFile: dir.file("c.yaml"), atomically: true, encoding: .utf8)
+        let result = try DaemonProcess.runToExit(arguments: ["--config", dir.file("c.yaml")], dir: dir)
+        #expect(result.status == 78)
+        #expect(result.log.contains("readers.r1.baud"))
+        let missing = try DaemonProcess.runToExit(arguments: ["--config", dir.file("none.yaml")], dir: dir)
+        #expect(missing.status == 78)
+        #expect(missing.log.contains("does not exist"))
+    }
+
+    @Test func aMissingSocketDirectoryExits73WithAClearMessage() throws {
+        let dir = try TemporaryDirectory()
+        let result = try DaemonProcess.runToExit(arguments: ["--state-dir", dir.file("state"), "--socket", "/nonexistent-gb/api.sock"], dir: dir)
+        #expect(result.status == 73)
+        #expect(result.log.contains("/nonexistent-gb"))
+        #expect(result.log.contains("does not exist"))
+    }
+}
+
+@Suite(.serialized) struct PrinterOutageTests {
+    @Test func anUnreachablePrinterKeepsTheReceiptUntilItIsBack() throws {
+        let dir = try TemporaryDirectory()
+        // A port nobody listens on yet.
+        let probe = try TCPSink()
+        let port = probe.port
+        probe.close()
+        let socket = dir.file("s/api.sock")
+        let daemon = try DaemonProcess(arguments: ["--demo", "--state-dir", dir.file("s"), "--printer", "tcp://127.0.0.1:\(port)"], dir: dir)
+        try daemon.waitUntilReady()
+        let events = EventRecorder(socket: socket)
+        try events.waitUntilOpen()
+        let client = UnixHTTPClient(socketPath: socket)
+        let reply = try client.post("/v1/simulate/swipe", json: Array(#"{"text":";6035710000000000=49121200?"}"#.utf8))
+        #expect(reply.status == 202)
+        let failed = json(try events.next("print.failed").data)
+        #expect((failed["error"] as? String)?.contains("Connection refused") == true)
+        let health = json(try client.get("/v1/health").text)
+        #expect(health["status"] as? String == "degraded")
+        let printer = (health["printers"] as? [[String: Any]])?.first
+        #expect(printer?["queued"] as? Int == 1)
+        #expect(printer?["state"] as? String == "failing")
+
+        // The printer comes back: the kept receipt prints without anyone asking.
+        let sink = try TCPSink(port: port)
+        defer { sink.close() }
+        try events.next("print.done", timeout: 15)
+        let bytes = try sink.connection(0)
+        #expect(Array(bytes.prefix(2)) == [0x1B, 0x40])
+        #expect(bytes.contains(bytes: Array("603571******0000".utf8)))
+        #expect(json(try client.get("/v1/health").text)["status"] as? String == "ok")
+        #expect(try daemon.terminate().status == 0)
+    }
+}
