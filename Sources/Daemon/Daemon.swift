@@ -34,7 +34,7 @@ public enum Daemon {
         do { ledger = try SQLiteLedger(path: config.ledgerPath, keyer: keyer) } catch {
             throw StartupError.unavailable("\(error)")
         }
-        if config.demo { try seedDemoCards(ledger, currency: config.currency, logger: logger) }
+        if config.demo { try await seedDemoCards(ledger, currency: config.currency, logger: logger) }
         try refuseIfSocketInUse(config.socketPath)
 
         let events = EventBus()
@@ -130,9 +130,9 @@ public enum Daemon {
         ("6035710000000068", .physical, .blocked, 1000, nil),
     ]
 
-    static func seedDemoCards(_ ledger: SQLiteLedger, currency: Currency, logger: Logger) throws(StartupError) {
+    static func seedDemoCards(_ ledger: SQLiteLedger, currency: Currency, logger: Logger) async throws(StartupError) {
         do {
-            guard try ledger.cardCount() == 0 else { return }
+            guard try await ledger.cardCount() == 0 else { return }
             for c in demoCards {
                 try ledger.addCard(number: c.number, form: c.form, status: c.status, balance: Money(minorUnits: c.minor, currency: currency), registrationCode: c.regCode)
             }
@@ -207,8 +207,12 @@ final class ReaderService: Service, Sendable {
         for await input in inputs.cancelOnGracefulShutdown() {
             switch input {
             case .read(let bytes, let reader):
-                statuses.first { $0.config.id == reader }?.update { $0.reads += 1 }
-                await pipeline.handleRead(bytes, reader: reader)
+                let published = await pipeline.handleRead(bytes, reader: reader)
+                let failed = published.contains { $0.type == "card.error" }
+                statuses.first { $0.config.id == reader }?.update {
+                    $0.reads += 1
+                    if failed { $0.errors += 1 }
+                }
             case .overflow(let reader):
                 statuses.first { $0.config.id == reader }?.update { $0.errors += 1 }
                 pipeline.reportError(reader: reader, reason: "read_too_long", message: "the reader sent more than 1024 bytes without a terminator")

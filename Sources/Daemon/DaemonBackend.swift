@@ -38,7 +38,7 @@ struct DaemonBackend: APIBackend {
     func health() async -> HealthReport {
         let ledgerHealth: LedgerHealth
         do {
-            ledgerHealth = LedgerHealth(backend: "sqlite", ok: true, cards: try ledger.cardCount())
+            ledgerHealth = LedgerHealth(backend: "sqlite", ok: true, cards: try await ledger.cardCount())
         } catch {
             ledgerHealth = LedgerHealth(backend: "sqlite", ok: false, error: "\(error)")
         }

@@ -93,8 +93,8 @@ public final class SQLiteLedger: GiftLedger {
     }
 
     /// Number of cards, for health and the demo.
-    public func cardCount() throws(LedgerError) -> Int {
-        do { return try pool.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM card") ?? 0 } } catch {
+    public func cardCount() async throws(LedgerError) -> Int {
+        do { return try await pool.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM card") ?? 0 } } catch {
             throw .storageFailure(Self.describe(error))
         }
     }

@@ -171,6 +171,8 @@ func formatEvent(_ event: ServerSentEvent) -> String {
     }
     let fields = obj.keys.sorted().map { key -> String in
         let v = obj[key]!
+        // JSONSerialization gives booleans as NSNumber; show them as true/false, not 1/0.
+        if let n = v as? NSNumber, String(cString: n.objCType) == "c" { return "\(key)=\(n.boolValue)" }
         if let a = v as? [Any] { return "\(key)=\(a.map { "\($0)" }.joined(separator: ","))" }
         if let s = v as? String, s.contains(" ") { return "\(key)=\"\(s)\"" }
         return "\(key)=\(v)"

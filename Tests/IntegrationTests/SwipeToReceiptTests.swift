@@ -88,6 +88,7 @@ import TestSupport
         let readers = health["readers"] as? [[String: Any]]
         #expect(readers?.first?["state"] as? String == "attached")
         #expect(readers?.first?["reads"] as? Int == 2)
+        #expect(readers?.first?["errors"] as? Int == 1)
         let devices = json(try client.get("/v1/devices").text)
         #expect((devices["printers"] as? [[String: Any]])?.first?["printed"] as? Int == 1)
 

@@ -83,14 +83,14 @@ final class LedgerFixture {
         #expect(bytes.containsSequence(Array("600649*********0018".utf8)))
     }
 
-    @Test func constraintsAreTheLastLineOfDefence() throws {
+    @Test func constraintsAreTheLastLineOfDefence() async throws {
         let f = try LedgerFixture()
         #expect(throws: LedgerError.self) { try f.ledger.addCard(number: "1111222233334444", balance: Money(minorUnits: -1, currency: eur)) }
         #expect(throws: LedgerError.self) {
             try f.ledger.addCard(number: "1111222233335555", balance: Money(minorUnits: 500, currency: eur), maximumBalance: Money(minorUnits: 100, currency: eur))
         }
         #expect(throws: LedgerError.self) { try f.ledger.addCard(number: "1111222233336666", balance: Money(minorUnits: 1, currency: eur), expiresOn: "next year") }
-        #expect(try f.ledger.cardCount() == 0)
+        #expect(try await f.ledger.cardCount() == 0)
     }
 
     @Test func theLedgerSurvivesReopening() async throws {
