@@ -104,12 +104,20 @@ struct DaemonBackend: APIBackend {
 
     static func apiError(_ error: LedgerError) -> APIError {
         let status: HTTPResponse.Status = switch error {
-        case .cardNotFound: .notFound
+        case .cardNotFound, .transactionNotFound, .holdNotFound: .notFound
         case .registrationCodeMismatch: .forbidden
-        case .invalidRequest: .badRequest
+        case .invalidAmount, .invalidRequest, .currencyMismatch: .badRequest
+        case .alreadyReversed, .duplicateExternalTransactionId, .idempotencyConflict, .holdNotOpen, .notLastTransaction,
+            .cardAlreadyActive, .holdsOpen:
+            .conflict
+        case .cardInactive, .cardBlocked, .cardRetired, .cardExpired, .insufficientFunds, .maximumBalanceExceeded,
+            .cardCannotBeLoaded, .notReversible, .unsupportedIdentifier:
+            .unprocessableContent
         case .storageFailure: .serviceUnavailable
-        case .cardInactive, .cardBlocked, .cardExpired, .insufficientFunds, .maximumBalanceExceeded, .unsupportedIdentifier: .unprocessableContent
         }
-        return APIError(status, error.code, error.description)
+        var vendor: [String: String] = [:]
+        vendor["piggy"] = error.piggyCode.map(String.init)
+        vendor["zmyle"] = error.zmyleCode
+        return APIError(status, error.code, error.description, vendorCodes: vendor.isEmpty ? nil : vendor)
     }
 }

@@ -11,7 +11,7 @@ public enum CardForm: String, Sendable, Codable, CaseIterable {
 }
 
 /// What the ledger tells about one card. Holds no full card number.
-public struct GiftCardState: Sendable, Equatable {
+public struct GiftCardState: Sendable, Equatable, Codable {
     public var id: Int64
     public var maskedNumber: String
     public var status: CardStatus
@@ -26,11 +26,16 @@ public struct GiftCardState: Sendable, Equatable {
     public var templateName: String
     public var tierCode: Int
     public var tierName: String
+    /// How many times value was put on the card (sell, reload, exchange in).
+    public var loadCount: Int
+    /// The card's most recent transaction (Piggy reverses only that one).
+    public var lastTransactionId: Int64?
 
     public init(
         id: Int64, maskedNumber: String, status: CardStatus, form: CardForm, balance: Money, held: Money,
         maximumBalance: Money? = nil, expiresOn: String? = nil, templateCode: Int = 1,
-        templateName: String = "Gift card", tierCode: Int = 1, tierName: String = "Standard"
+        templateName: String = "Gift card", tierCode: Int = 1, tierName: String = "Standard",
+        loadCount: Int = 0, lastTransactionId: Int64? = nil
     ) {
         self.id = id
         self.maskedNumber = maskedNumber
@@ -44,6 +49,8 @@ public struct GiftCardState: Sendable, Equatable {
         self.templateName = templateName
         self.tierCode = tierCode
         self.tierName = tierName
+        self.loadCount = loadCount
+        self.lastTransactionId = lastTransactionId
     }
 
     /// Balance minus open holds: what can be spent now.

@@ -1,12 +1,31 @@
 /// Why a gift operation was refused, with the codes each vendor API uses for the same case.
 public enum LedgerError: Error, Equatable, Sendable, CustomStringConvertible {
     case cardNotFound
+    /// The card has not been sold (activated) yet.
     case cardInactive
+    case cardAlreadyActive
     case cardBlocked
+    /// The card was exchanged for another and holds nothing any more.
+    case cardRetired
     case cardExpired
     case registrationCodeMismatch
     case insufficientFunds
     case maximumBalanceExceeded
+    /// A digital card is loaded once only (Piggy 5006).
+    case cardCannotBeLoaded
+    case invalidAmount(String)
+    case currencyMismatch(card: String, request: String)
+    case transactionNotFound
+    case alreadyReversed
+    case notReversible(String)
+    /// Piggy gift card reversal: only the card's last transaction may be reversed (55025).
+    case notLastTransaction
+    case duplicateExternalTransactionId
+    case holdNotFound
+    /// The hold was confirmed, cancelled or released already.
+    case holdNotOpen(status: String)
+    case holdsOpen
+    case idempotencyConflict
     case unsupportedIdentifier([String])
     case invalidRequest(String)
     /// The ledger's storage failed; the operation did not happen.
@@ -17,11 +36,25 @@ public enum LedgerError: Error, Equatable, Sendable, CustomStringConvertible {
         switch self {
         case .cardNotFound: "card_not_found"
         case .cardInactive: "card_inactive"
+        case .cardAlreadyActive: "card_already_active"
         case .cardBlocked: "card_blocked"
+        case .cardRetired: "card_retired"
         case .cardExpired: "card_expired"
         case .registrationCodeMismatch: "registration_code_mismatch"
         case .insufficientFunds: "insufficient_funds"
         case .maximumBalanceExceeded: "maximum_balance_exceeded"
+        case .cardCannotBeLoaded: "card_cannot_be_loaded"
+        case .invalidAmount: "invalid_amount"
+        case .currencyMismatch: "currency_mismatch"
+        case .transactionNotFound: "transaction_not_found"
+        case .alreadyReversed: "already_reversed"
+        case .notReversible: "not_reversible"
+        case .notLastTransaction: "not_last_transaction"
+        case .duplicateExternalTransactionId: "duplicate_external_transaction_id"
+        case .holdNotFound: "hold_not_found"
+        case .holdNotOpen: "hold_not_open"
+        case .holdsOpen: "holds_open"
+        case .idempotencyConflict: "idempotency_conflict"
         case .unsupportedIdentifier: "unsupported_card_identifier"
         case .invalidRequest: "invalid_request"
         case .storageFailure: "ledger_unavailable"
@@ -31,10 +64,13 @@ public enum LedgerError: Error, Equatable, Sendable, CustomStringConvertible {
     /// The Piggy error code for the same refusal, where Piggy has one.
     public var piggyCode: Int? {
         switch self {
-        case .cardNotFound: 5010
+        case .cardNotFound, .transactionNotFound: 5010
         case .cardExpired: 5002
         case .insufficientFunds: 5003
+        case .cardCannotBeLoaded: 5006
         case .maximumBalanceExceeded: 5008
+        case .notLastTransaction: 55025
+        case .storageFailure: 1000
         default: nil
         }
     }
@@ -42,10 +78,11 @@ public enum LedgerError: Error, Equatable, Sendable, CustomStringConvertible {
     /// The Zmyle error code for the same refusal, where Zmyle has one.
     public var zmyleCode: String? {
         switch self {
-        case .cardNotFound: "noSuchGiftcard"
-        case .insufficientFunds: "insufficientFunds"
-        case .cardInactive: "unpaidGiftcard"
-        case .registrationCodeMismatch: "notAuthorizedToRedeemGiftcard"
+        case .cardNotFound: "api:biz:noSuchGiftcard"
+        case .insufficientFunds: "api:biz:insufficientFunds"
+        case .cardInactive: "api:biz:unpaidGiftcard"
+        case .registrationCodeMismatch, .cardBlocked: "api:biz:notAuthorizedToRedeemGiftcard"
+        case .invalidAmount: "api:io:malformedNumber"
         default: nil
         }
     }
@@ -53,12 +90,26 @@ public enum LedgerError: Error, Equatable, Sendable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .cardNotFound: "no gift card with this number"
-        case .cardInactive: "the gift card has not been activated"
+        case .cardInactive: "the gift card has not been activated (sold) yet"
+        case .cardAlreadyActive: "the gift card is active already; reload it instead"
         case .cardBlocked: "the gift card is blocked"
+        case .cardRetired: "the gift card was exchanged for another card"
         case .cardExpired: "the gift card has expired"
         case .registrationCodeMismatch: "the registration code does not match the card"
         case .insufficientFunds: "the card's available balance is too low"
         case .maximumBalanceExceeded: "the card's maximum balance would be exceeded"
+        case .cardCannotBeLoaded: "this gift card cannot be loaded again (digital cards are loaded once)"
+        case .invalidAmount(let why): "invalid amount: \(why)"
+        case .currencyMismatch(let card, let request): "the card is in \(card), the request in \(request)"
+        case .transactionNotFound: "no such transaction"
+        case .alreadyReversed: "the transaction has been reversed already"
+        case .notReversible(let why): "the transaction cannot be reversed: \(why)"
+        case .notLastTransaction: "this is not the card's last transaction"
+        case .duplicateExternalTransactionId: "a transaction with this externalTransactionId exists already"
+        case .holdNotFound: "no such hold"
+        case .holdNotOpen(let status): "the hold is \(status), not open"
+        case .holdsOpen: "the card has open holds; confirm or cancel them first"
+        case .idempotencyConflict: "this idempotency key was used for a different request"
         case .unsupportedIdentifier(let fields): "the embedded ledger cannot find a card by \(fields.joined(separator: ", "))"
         case .invalidRequest(let why): why
         case .storageFailure(let why): "the ledger's storage failed: \(why)"

@@ -39,7 +39,7 @@ public struct Currency: Hashable, Sendable, Codable, CustomStringConvertible {
 }
 
 /// An amount of money: integer minor units of one currency. Never binary floating point.
-public struct Money: Hashable, Sendable, CustomStringConvertible {
+public struct Money: Hashable, Sendable, Codable, CustomStringConvertible {
     public var minorUnits: Int64
     public var currency: Currency
 

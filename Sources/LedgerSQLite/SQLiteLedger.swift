@@ -10,13 +10,20 @@ import Ledger
 /// only the masked number is kept for display.
 public final class SQLiteLedger: GiftLedger {
     public let path: String
-    private let pool: DatabasePool
-    private let keyer: CardKeyer
+    let pool: DatabasePool
+    let keyer: CardKeyer
+    /// The time; replaceable so tests can move it (hold expiry).
+    let clock: @Sendable () -> Date
+    /// How long an unconfirmed hold lives.
+    public let holdLifetime: TimeInterval
 
     /// STRICT tables need SQLite 3.37.
     public static let minimumSQLiteVersion: Int32 = 3_037_000
 
-    public init(path: String, keyer: CardKeyer) throws(LedgerError) {
+    public init(
+        path: String, keyer: CardKeyer, holdLifetime: TimeInterval = 30 * 60,
+        clock: @escaping @Sendable () -> Date = { Date() }
+    ) throws(LedgerError) {
         guard sqlite3_libversion_number() >= Self.minimumSQLiteVersion else {
             throw .storageFailure("SQLite \(String(cString: sqlite3_libversion())) is too old; 3.37 or newer is needed")
         }
@@ -34,6 +41,8 @@ public final class SQLiteLedger: GiftLedger {
         }
         self.path = path
         self.keyer = keyer
+        self.holdLifetime = holdLifetime
+        self.clock = clock
     }
 
     static var migrator: DatabaseMigrator {
@@ -61,6 +70,75 @@ public final class SQLiteLedger: GiftLedger {
                 ) STRICT
                 """)
         }
+        m.registerMigration("v2-transactions-holds-idempotency") { db in
+            try db.execute(sql: "ALTER TABLE card ADD COLUMN last_txn_id INTEGER")
+            try db.execute(sql: """
+                CREATE TABLE gift_txn (
+                    id INTEGER PRIMARY KEY CHECK (id > 0),
+                    card_id INTEGER NOT NULL REFERENCES card(id),
+                    kind TEXT NOT NULL CHECK (kind IN ('issue', 'sell', 'reload', 'redeem', 'cash_out', 'exchange_out', 'exchange_in', 'hold_capture', 'reversal')),
+                    amount INTEGER NOT NULL,
+                    tip INTEGER NOT NULL DEFAULT 0 CHECK (tip >= 0),
+                    balance_before INTEGER NOT NULL CHECK (balance_before >= 0),
+                    balance_after INTEGER NOT NULL CHECK (balance_after >= 0),
+                    auth_code TEXT NOT NULL CHECK (length(auth_code) = 6),
+                    external_txn_id TEXT CHECK (external_txn_id IS NULL OR length(external_txn_id) BETWEEN 1 AND 128),
+                    reverses_id INTEGER REFERENCES gift_txn(id),
+                    hold_id TEXT,
+                    metadata TEXT,
+                    store_code TEXT, terminal_id TEXT, cashier TEXT, check_number TEXT, requested_by TEXT,
+                    created_at TEXT NOT NULL,
+                    CHECK (balance_after = balance_before + amount),
+                    CHECK ((kind = 'reversal') = (reverses_id IS NOT NULL))
+                ) STRICT
+                """)
+            try db.execute(sql: "CREATE INDEX gift_txn_card ON gift_txn(card_id, created_at)")
+            try db.execute(sql: "CREATE UNIQUE INDEX gift_txn_one_reversal ON gift_txn(reverses_id) WHERE reverses_id IS NOT NULL")
+            try db.execute(sql: "CREATE UNIQUE INDEX gift_txn_external ON gift_txn(external_txn_id) WHERE external_txn_id IS NOT NULL")
+            try db.execute(sql: "CREATE TRIGGER gift_txn_no_update BEFORE UPDATE ON gift_txn BEGIN SELECT RAISE(ABORT, 'gift_txn is append-only'); END")
+            try db.execute(sql: "CREATE TRIGGER gift_txn_no_delete BEFORE DELETE ON gift_txn BEGIN SELECT RAISE(ABORT, 'gift_txn is append-only'); END")
+            try db.execute(sql: """
+                CREATE TABLE external_tombstone (
+                    external_txn_id TEXT PRIMARY KEY,
+                    created_at TEXT NOT NULL
+                ) STRICT
+                """)
+            try db.execute(sql: """
+                CREATE TABLE hold (
+                    id TEXT PRIMARY KEY,
+                    card_id INTEGER NOT NULL REFERENCES card(id),
+                    amount INTEGER NOT NULL CHECK (amount > 0),
+                    status TEXT NOT NULL CHECK (status IN ('NEEDS_CONFIRMATION', 'CONFIRMED', 'CANCELLED', 'EXPIRED')),
+                    metadata TEXT NOT NULL DEFAULT '{}',
+                    created_at TEXT NOT NULL,
+                    expires_at TEXT NOT NULL,
+                    resolved_at TEXT,
+                    txn_id INTEGER REFERENCES gift_txn(id),
+                    CHECK ((status = 'CONFIRMED') = (txn_id IS NOT NULL))
+                ) STRICT
+                """)
+            try db.execute(sql: "CREATE INDEX hold_open ON hold(expires_at) WHERE status = 'NEEDS_CONFIRMATION'")
+            try db.execute(sql: """
+                CREATE TABLE idempotency (
+                    scope TEXT NOT NULL,
+                    key TEXT NOT NULL,
+                    request_hash TEXT NOT NULL,
+                    response TEXT NOT NULL,
+                    created_at TEXT NOT NULL,
+                    PRIMARY KEY (scope, key)
+                ) STRICT
+                """)
+            // Cards issued before transactions existed get their issue transaction, so that every
+            // balance is the sum of its card's transactions.
+            let now = SQLiteLedger.timestamp(Date())
+            for row in try Row.fetchAll(db, sql: "SELECT id, balance FROM card WHERE balance > 0") {
+                let id = try SQLiteLedger.newTransactionId(db)
+                try db.execute(
+                    sql: "INSERT INTO gift_txn (id, card_id, kind, amount, balance_before, balance_after, auth_code, created_at) VALUES (?, ?, 'issue', ?, 0, ?, ?, ?)",
+                    arguments: [id, row["id"], row["balance"], row["balance"], SQLiteLedger.newAuthCode(), now])
+                try db.execute(sql: "UPDATE card SET last_txn_id = ? WHERE id = ?", arguments: [id, row["id"]])
+            }
+        }
         return m
     }
 
@@ -73,6 +151,7 @@ public final class SQLiteLedger: GiftLedger {
         let key = keyer.key(forCardNumber: number)
         let reg = registrationCode.map { keyer.key(forRegistrationCode: $0, cardKey: key) }
         do {
+            let now = Self.timestamp(clock())
             return try pool.write { db in
                 try db.execute(
                     sql: """
@@ -83,7 +162,15 @@ public final class SQLiteLedger: GiftLedger {
                         key, PAN.mask(number), form.rawValue, status.rawValue, balance.currency.code, balance.minorUnits,
                         maximumBalance?.minorUnits, expiresOn, reg, balance.minorUnits > 0 ? 1 : 0,
                     ])
-                return db.lastInsertedRowID
+                let cardId = db.lastInsertedRowID
+                if balance.minorUnits > 0 {
+                    let id = try Self.newTransactionId(db)
+                    try db.execute(
+                        sql: "INSERT INTO gift_txn (id, card_id, kind, amount, balance_before, balance_after, auth_code, created_at) VALUES (?, ?, 'issue', ?, 0, ?, ?, ?)",
+                        arguments: [id, cardId, balance.minorUnits, balance.minorUnits, Self.newAuthCode(), now])
+                    try db.execute(sql: "UPDATE card SET last_txn_id = ? WHERE id = ?", arguments: [id, cardId])
+                }
+                return cardId
             }
         } catch let e as DatabaseError where e.extendedResultCode == .SQLITE_CONSTRAINT_UNIQUE {
             throw .invalidRequest("a card with this number exists already")
@@ -100,22 +187,18 @@ public final class SQLiteLedger: GiftLedger {
     }
 
     public func balance(of card: CardInfo, context: RequestContext) async throws -> GiftCardState {
-        let number = try CardKeyer.cardNumber(in: card)
-        let key = keyer.key(forCardNumber: number)
-        let row: Row?
+        let now = Self.timestamp(clock())
         do {
-            row = try await pool.read { db in try Row.fetchOne(db, sql: "SELECT * FROM card WHERE number_key = ?", arguments: [key]) }
+            // A write transaction, because holds that ran out are released on the way.
+            return try await pool.write { db in
+                try self.releaseExpiredHolds(db, now: now)
+                return try self.lockCard(db, card).state
+            }
+        } catch let e as LedgerError {
+            throw e
         } catch {
             throw LedgerError.storageFailure(Self.describe(error))
         }
-        guard let row else { throw LedgerError.cardNotFound }
-        if let code = card.cardRegCode {
-            let stored: String? = row["reg_code_key"]
-            guard let stored, stored == keyer.key(forRegistrationCode: code, cardKey: key) else {
-                throw LedgerError.registrationCodeMismatch
-            }
-        }
-        return try Self.state(from: row)
     }
 
     static func state(from row: Row) throws(LedgerError) -> GiftCardState {
@@ -130,7 +213,8 @@ public final class SQLiteLedger: GiftLedger {
             held: Money(minorUnits: row["held"], currency: currency),
             maximumBalance: maxBalance.map { Money(minorUnits: $0, currency: currency) },
             expiresOn: row["expires_on"], templateCode: row["template_code"], templateName: row["template_name"],
-            tierCode: row["tier_code"], tierName: row["tier_name"])
+            tierCode: row["tier_code"], tierName: row["tier_name"], loadCount: row["load_count"],
+            lastTransactionId: row["last_txn_id"])
     }
 
     static func describe(_ error: any Error) -> String {

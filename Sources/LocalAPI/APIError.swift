@@ -8,20 +8,23 @@ public struct APIError: Error, HTTPResponseError, Sendable, Equatable {
     public var status: HTTPResponse.Status
     public var code: String
     public var message: String
+    /// The same refusal in the vendor APIs' terms (`piggy`: "5003", `zmyle`: "api:biz:…").
+    public var vendorCodes: [String: String]?
 
-    public init(_ status: HTTPResponse.Status, _ code: String, _ message: String) {
+    public init(_ status: HTTPResponse.Status, _ code: String, _ message: String, vendorCodes: [String: String]? = nil) {
         self.status = status
         self.code = code
         self.message = message
+        self.vendorCodes = vendorCodes
     }
 
     struct Body: Encodable {
-        struct Inner: Encodable { var code: String; var message: String }
+        struct Inner: Encodable { var code: String; var message: String; var vendorCodes: [String: String]? }
         var error: Inner
     }
 
     public func response(from request: Request, context: some RequestContext) throws -> Response {
-        let data = try JSONEncoder().encode(Body(error: .init(code: code, message: message)))
+        let data = try JSONEncoder().encode(Body(error: .init(code: code, message: message, vendorCodes: vendorCodes)))
         return Response(
             status: status, headers: [.contentType: "application/json"],
             body: .init(byteBuffer: ByteBuffer(bytes: data)))
