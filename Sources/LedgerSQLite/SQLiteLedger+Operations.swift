@@ -80,7 +80,26 @@ extension SQLiteLedger {
     }
 
     public func execute(_ command: GiftCommand, context: OperationContext) async throws -> GiftResult {
-        try await mutate(context) { db, now in try self.run(db, command, context, now) }
+        do {
+            return try await mutate(context) { db, now in try self.run(db, command, context, now) }
+        } catch LedgerError.transactionNotFound {
+            guard case .reverseExternal(let external) = command else { throw LedgerError.transactionNotFound }
+            // The original may still arrive: remember that it was reversed, so that it is refused
+            // then. If it arrived in the meantime, reverse it now.
+            let now = Self.timestamp(clock())
+            let recorded = try await pool.write { db in
+                try db.execute(
+                    sql: """
+                        INSERT OR IGNORE INTO external_tombstone (external_txn_id, created_at)
+                        SELECT ?, ? WHERE NOT EXISTS (SELECT 1 FROM gift_txn WHERE external_txn_id = ?)
+                        """,
+                    arguments: [external, now, external])
+                if db.changesCount == 1 { return true }
+                return try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM external_tombstone WHERE external_txn_id = ?)", arguments: [external]) ?? false
+            }
+            if recorded { throw LedgerError.transactionNotFound }
+            return try await mutate(context) { db, now in try self.run(db, command, context, now) }
+        }
     }
 
     private func run(_ db: Database, _ command: GiftCommand, _ ctx: OperationContext, _ now: String) throws -> GiftResult {
@@ -123,9 +142,7 @@ extension SQLiteLedger {
             return try reverse(db, targetId: id, piggy: true, ctx, now: now)
         case .reverseExternal(let external):
             guard let id = try Int64.fetchOne(db, sql: "SELECT id FROM gift_txn WHERE external_txn_id = ?", arguments: [external]) else {
-                // The original may still arrive: remember that it was reversed, so it is refused.
-                try db.execute(sql: "INSERT OR IGNORE INTO external_tombstone (external_txn_id, created_at) VALUES (?, ?)", arguments: [external, now])
-                throw LedgerError.transactionNotFound
+                throw LedgerError.transactionNotFound  // execute(_:context:) records the tombstone
             }
             return try reverse(db, targetId: id, piggy: false, ctx, now: now)
         }
