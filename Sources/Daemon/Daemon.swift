@@ -31,7 +31,7 @@ public enum Daemon {
         try prepareDirectories(config)
         let keyer = CardKeyer(key: try loadOrCreateKey(config.keyFile))
         let ledger: SQLiteLedger
-        do { ledger = try SQLiteLedger(path: config.ledgerPath, keyer: keyer) } catch {
+        do { ledger = try SQLiteLedger(path: config.ledgerPath, keyer: keyer, holdLifetime: TimeInterval(config.holdLifetimeSeconds)) } catch {
             throw StartupError.unavailable("\(error)")
         }
         if config.demo { try await seedDemoCards(ledger, currency: config.currency, logger: logger) }
@@ -41,7 +41,10 @@ public enum Daemon {
         let spooler = config.printer.map { PrintSpooler(config: $0, events: events, logger: logger) }
         let pipeline = CardPipeline(config: config, ledger: ledger, spooler: spooler, events: events, reads: RecentReads(), logger: logger)
         let readers = ReaderService(configs: config.readers, pipeline: pipeline, events: events, logger: logger)
-        let backend = DaemonBackend(config: config, ledger: ledger, pipeline: pipeline, readers: readers.statuses, events: events, started: started)
+        let holdTimer = HoldExpiryService(ledger: ledger, events: events, logger: logger)
+        let backend = DaemonBackend(
+            config: config, ledger: ledger, pipeline: pipeline, readers: readers.statuses, events: events, holdTimer: holdTimer,
+            started: started)
         let notifier = SystemdNotifier(environment: environment)
 
         let api = APIServer.application(socketPath: config.socketPath, backend: backend, events: events, logger: logger) {
@@ -57,7 +60,7 @@ public enum Daemon {
         // Graceful shutdown runs from the last service to the first: first the shutdown service
         // (STOPPING=1, event streams end), then the printer, the API (its open streams are
         // over now), and the readers.
-        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: readers), .init(service: api)]
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: holdTimer), .init(service: readers), .init(service: api)]
         if let spooler { services.append(.init(service: spooler)) }
         services.append(.init(service: shutdown, successTerminationBehavior: .ignore))
         let group = ServiceGroup(configuration: .init(

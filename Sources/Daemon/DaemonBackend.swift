@@ -32,6 +32,7 @@ struct DaemonBackend: APIBackend {
     let pipeline: CardPipeline
     let readers: [ReaderStatus]
     let events: EventBus
+    let holdTimer: HoldExpiryService
     let started: ContinuousClock.Instant
     static let version = "0.1.0"
 
@@ -59,39 +60,46 @@ struct DaemonBackend: APIBackend {
     }
 
     func balance(_ request: BalanceRequest) async throws(APIError) -> BalanceReply {
-        let card: CardInfo
-        switch (request.cardInfo, request.readId) {
-        case (let c?, nil): card = c
-        case (nil, let id?):
-            guard let c = pipeline.reads.take(id) else {
-                throw APIError(.notFound, "read_not_found", "read id \(id) is unknown, already used or expired")
-            }
-            card = c
-        case (_?, _?): throw APIError(.badRequest, "ambiguous_card", "give either cardInfo or readId, not both")
-        case (nil, nil): throw APIError(.badRequest, "missing_field", "give cardInfo or readId")
-        }
+        let card = try resolveCard(request.cardInfo, readId: request.readId)
         let state: GiftCardState
         do {
             state = try await ledger.balance(of: card, context: RequestContext(
                 storeCode: request.storeCode, terminalId: request.terminalId ?? config.shop.terminal,
                 cashier: request.cashier, checkNumber: request.checkNumber))
-        } catch let error as LedgerError {
-            throw Self.apiError(error)
         } catch {
-            throw APIError(.serviceUnavailable, "ledger_unavailable", "\(error)")
+            throw Self.apiError(error)
         }
+        if let id = request.readId { pipeline.reads.consume(id) }
         var jobId: Int?
         if request.printReceipt == true {
             guard pipeline.spooler != nil else { throw APIError(.conflict, "no_printer", "no printer is configured (printer.target)") }
             jobId = pipeline.printBalanceReceipt(state)
         }
-        return BalanceReply(
+        return Self.balanceReply(state, receiptJobId: jobId)
+    }
+
+    static func balanceReply(_ state: GiftCardState, receiptJobId: Int? = nil) -> BalanceReply {
+        BalanceReply(
             maskedCardNumber: state.maskedNumber, currency: state.balance.currency.code,
             currentBalance: state.balance.decimalString, currentBalanceMinor: state.balance.minorUnits,
             availableBalance: state.available.decimalString, availableBalanceMinor: state.available.minorUnits,
             cardStatus: state.status.rawValue, cardForm: state.form.rawValue, expiresOn: state.expiresOn,
             cardTemplateCode: state.templateCode, cardTemplateName: state.templateName,
-            tierCode: state.tierCode, tierName: state.tierName, receiptJobId: jobId)
+            tierCode: state.tierCode, tierName: state.tierName, receiptJobId: receiptJobId)
+    }
+
+    /// The card a request names: its `cardInfo`, or the card of a recent read.
+    func resolveCard(_ cardInfo: CardInfo?, readId: String?, field: String = "cardInfo") throws(APIError) -> CardInfo {
+        switch (cardInfo, readId) {
+        case (let c?, nil): return c
+        case (nil, let id?):
+            guard let c = pipeline.reads.card(id) else {
+                throw APIError(.notFound, "read_not_found", "read id \(id) is unknown, already used or expired")
+            }
+            return c
+        case (_?, _?): throw APIError(.badRequest, "ambiguous_card", "give either \(field) or readId, not both")
+        case (nil, nil): throw APIError(.badRequest, "missing_field", "give \(field) or readId")
+        }
     }
 
     func simulateSwipe(_ request: SimulateSwipeRequest) async throws(APIError) -> SimulateSwipeReply {
@@ -102,7 +110,10 @@ struct DaemonBackend: APIBackend {
         return SimulateSwipeReply(events: await pipeline.handleRead(Array(request.text.utf8), reader: request.reader ?? "simulated"))
     }
 
-    static func apiError(_ error: LedgerError) -> APIError {
+    static func apiError(_ error: any Error) -> APIError {
+        guard let error = error as? LedgerError else {
+            return APIError(.serviceUnavailable, "ledger_unavailable", "the ledger failed: \(error)")
+        }
         let status: HTTPResponse.Status = switch error {
         case .cardNotFound, .transactionNotFound, .holdNotFound: .notFound
         case .registrationCodeMismatch: .forbidden

@@ -67,6 +67,8 @@ public struct DaemonConfig: Sendable {
     public var ledgerPath: String
     public var keyFile: String
     public var currency: Currency
+    /// How long an unconfirmed hold lives before it is released by itself.
+    public var holdLifetimeSeconds: Int
     public var shop: ShopConfig
     public var printer: PrinterConfig?
     public var swipeAction: SwipeAction
@@ -86,7 +88,7 @@ enum ConfigSchema {
     static let keys: [String: Shape] = [
         "api.socket": .scalar, "api.simulate": .scalar,
         "state.directory": .scalar,
-        "ledger.path": .scalar, "ledger.key-file": .scalar, "ledger.currency": .scalar,
+        "ledger.path": .scalar, "ledger.key-file": .scalar, "ledger.currency": .scalar, "ledger.hold-ttl-seconds": .scalar,
         "shop.name": .scalar, "shop.header": .list, "shop.footer": .list, "shop.terminal": .scalar,
         "printer.target": .scalar, "printer.profile": .scalar, "printer.connect-timeout-ms": .scalar,
         "swipe.action": .scalar,
@@ -215,6 +217,7 @@ extension DaemonConfig {
             ledgerPath: try absolutePath("ledger.path", default: state + "/ledger.sqlite"),
             keyFile: try absolutePath("ledger.key-file", default: state + "/card-key"),
             currency: try parse("ledger.currency", default: .eur, { Currency(code: $0) }, expected: "a three-letter ISO 4217 currency code"),
+            holdLifetimeSeconds: try int("ledger.hold-ttl-seconds", default: 1800, range: 1...604_800),
             shop: ShopConfig(
                 name: string("shop.name") ?? (demo ? "giftbridge demo shop" : "Gift card"),
                 header: list("shop.header") ?? (demo ? ["1 Example Street", "Springfield"] : []),

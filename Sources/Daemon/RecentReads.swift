@@ -25,12 +25,17 @@ final class RecentReads: Sendable {
         return id
     }
 
-    /// Takes a card out (once); nil when unknown, used or expired.
-    func take(_ id: String) -> CardInfo? {
+    /// The card of a read; nil when unknown, used or expired.
+    func card(_ id: String) -> CardInfo? {
         let now = ContinuousClock.now
         return entries.withLock { e in
             e = e.filter { $0.value.expires > now }
-            return e.removeValue(forKey: id)?.card
+            return e[id]?.card
         }
+    }
+
+    /// Marks a read as used (after an operation with it succeeded).
+    func consume(_ id: String) {
+        _ = entries.withLock { $0.removeValue(forKey: id) }
     }
 }

@@ -9,6 +9,13 @@ public protocol APIBackend: Sendable {
     func devices() async -> DevicesReport
     func balance(_ request: BalanceRequest) async throws(APIError) -> BalanceReply
     func simulateSwipe(_ request: SimulateSwipeRequest) async throws(APIError) -> SimulateSwipeReply
+    func gift(_ operation: GiftOperation, _ request: GiftOperationRequest) async throws(APIError) -> TransactionReply
+    func transaction(id: Int64) async throws(APIError) -> TransactionReply
+    func reserveHold(_ request: HoldRequest) async throws(APIError) -> HoldReply
+    func hold(id: String) async throws(APIError) -> HoldReply
+    func confirmHold(id: String, _ request: HoldActionRequest) async throws(APIError) -> TransactionReply
+    func cancelHold(id: String, _ request: HoldActionRequest) async throws(APIError) -> HoldReply
+    func addCard(_ request: NewCardRequest) async throws(APIError) -> BalanceReply
 }
 
 /// The local HTTP/1.1 + JSON API on a Unix domain socket.
@@ -26,6 +33,35 @@ public enum APIServer {
         v1.post("gift/balance") { request, context in
             let body = try await BalanceRequest.decodeStrictly(collect(request))
             return try json(await backend.balance(body))
+        }
+        for operation in GiftOperation.allCases {
+            v1.post("gift/\(operation.rawValue)") { request, context in
+                let body = try await GiftOperationRequest.decodeStrictly(collect(request), idempotencyHeader: request)
+                return try json(await backend.gift(operation, body))
+            }
+        }
+        v1.get("transactions/:id") { _, context in
+            guard let id = context.parameters.get("id").flatMap(Int64.init) else {
+                throw APIError(.badRequest, "invalid_id", "a transaction id is a positive integer")
+            }
+            return try json(await backend.transaction(id: id))
+        }
+        v1.post("holds") { request, context in
+            let body = try await HoldRequest.decodeStrictly(collect(request), idempotencyHeader: request)
+            return try json(await backend.reserveHold(body), status: .created)
+        }
+        v1.get("holds/:id") { _, context in try json(await backend.hold(id: context.parameters.get("id") ?? "")) }
+        v1.post("holds/:id/confirm") { request, context in
+            let body = try await HoldActionRequest.decodeStrictly(collect(request, allowEmpty: true), idempotencyHeader: request)
+            return try json(await backend.confirmHold(id: context.parameters.get("id") ?? "", body))
+        }
+        v1.post("holds/:id/cancel") { request, context in
+            let body = try await HoldActionRequest.decodeStrictly(collect(request, allowEmpty: true), idempotencyHeader: request)
+            return try json(await backend.cancelHold(id: context.parameters.get("id") ?? "", body))
+        }
+        v1.post("cards") { request, context in
+            let body = try await NewCardRequest.decodeStrictly(collect(request))
+            return try json(await backend.addCard(body), status: .created)
         }
         v1.post("simulate/swipe") { request, context in
             let body = try await SimulateSwipeRequest.decodeStrictly(collect(request))
@@ -49,8 +85,9 @@ public enum APIServer {
         return router
     }
 
-    static func collect(_ request: Request) async throws -> Data {
+    static func collect(_ request: Request, allowEmpty: Bool = false) async throws -> Data {
         let buffer = try await request.body.collect(upTo: bodyLimit)
+        if allowEmpty && buffer.readableBytes == 0 { return Data("{}".utf8) }
         return Data(buffer.readableBytesView)
     }
 

@@ -1,6 +1,7 @@
 import CardReading
 import Devices
 import Foundation
+import Hummingbird
 
 /// `GET /v1/health`.
 public struct HealthReport: Codable, Sendable {
@@ -226,6 +227,28 @@ extension StrictlyDecodable {
     }
 
     private static func path(_ ctx: DecodingError.Context) -> String { ctx.codingPath.map(\.stringValue).joined(separator: ".") }
+}
+
+/// Types whose idempotency key may also come in an `Idempotency-Key` header.
+protocol IdempotentRequest: StrictlyDecodable {
+    var idempotencyKey: String? { get set }
+}
+
+extension GiftOperationRequest: IdempotentRequest {}
+extension HoldRequest: IdempotentRequest {}
+extension HoldActionRequest: IdempotentRequest {}
+
+extension IdempotentRequest {
+    static func decodeStrictly(_ data: Data, idempotencyHeader request: Request) throws(APIError) -> Self {
+        var value = try decodeStrictly(data)
+        if let header = request.headers.first(where: { $0.name.canonicalName == "idempotency-key" })?.value {
+            if let key = value.idempotencyKey, key != header {
+                throw APIError(.badRequest, "idempotency_key_mismatch", "the Idempotency-Key header and idempotencyKey differ")
+            }
+            value.idempotencyKey = header
+        }
+        return value
+    }
 }
 
 /// The answer to a simulated read: the events it produced, in order.

@@ -1,0 +1,168 @@
+import Foundation
+import GiftbridgeClient
+import Testing
+import TestSupport
+
+/// The gift, hold and card routes through the real daemon and its Unix socket.
+@Suite(.serialized) struct GiftAPITests {
+    final class Daemon {
+        let dir: TemporaryDirectory
+        let process: DaemonProcess
+        let client: UnixHTTPClient
+        let socket: String
+
+        init(holdTTL: Int = 1800) throws {
+            dir = try TemporaryDirectory()
+            try "ledger:\n  hold-ttl-seconds: \(holdTTL)\nshop:\n  terminal: till-1\n".write(toFile: dir.file("c.yaml"), atomically: true, encoding: .utf8)
+            process = try DaemonProcess(arguments: ["--demo", "--config", dir.file("c.yaml"), "--state-dir", dir.file("s")], dir: dir)
+            try process.waitUntilReady()
+            socket = dir.file("s/api.sock")
+            client = UnixHTTPClient(socketPath: socket)
+        }
+
+        func post(_ path: String, _ body: String, headers: [String: String] = [:]) throws -> (Int, [String: Any], HTTPReply) {
+            var h = headers
+            h["Content-Type"] = "application/json"
+            let r = try client.request("POST", path, body: Array(body.utf8), headers: h)
+            return (r.status, json(r.text), r)
+        }
+    }
+
+    static func minor(_ reply: [String: Any], _ field: String) -> Int? { (reply[field] as? [String: Any])?["minor"] as? Int }
+
+    @Test func sellReloadRedeemReverseCashOutExchange() throws {
+        let d = try Daemon()
+        _ = try d.post("/v1/cards", #"{"number":"7777000011112222","status":"inactive"}"#)
+        let (s1, sold, _) = try d.post("/v1/gift/sell", #"{"cardInfo":{"printedCardNumber":"7777000011112222"},"amount":5000,"cashier":"ann"}"#)
+        #expect(s1 == 200)
+        #expect(sold["kind"] as? String == "sell")
+        #expect(Self.minor(sold, "currentBalance") == 5000)
+        #expect((sold["currentBalance"] as? [String: Any])?["decimal"] as? String == "50.00")
+        #expect((sold["authCode"] as? String)?.count == 6)
+        #expect(sold["terminalId"] as? String == "till-1")
+
+        let (_, reloaded, _) = try d.post("/v1/gift/reload", #"{"cardInfo":{"printedCardNumber":"7777000011112222"},"amount":1000}"#)
+        #expect(Self.minor(reloaded, "currentBalance") == 6000)
+
+        let (_, redeemed, _) = try d.post("/v1/gift/redeem", #"{"cardInfo":{"printedCardNumber":"7777000011112222"},"amount":2000,"tip":250,"externalTransactionId":"pos-77"}"#)
+        #expect(Self.minor(redeemed, "transactionAmount") == -2250)
+        #expect(Self.minor(redeemed, "tip") == 250)
+        #expect(Self.minor(redeemed, "previousBalance") == 6000)
+        #expect(Self.minor(redeemed, "currentBalance") == 3750)
+        let redeemId = try #require(redeemed["transactionId"] as? Int)
+
+        let fetched = json(try d.client.get("/v1/transactions/\(redeemId)").text)
+        #expect(fetched["externalTransactionId"] as? String == "pos-77")
+
+        let (sr, reversed, _) = try d.post("/v1/gift/reverse", #"{"externalTransactionId":"pos-77"}"#)
+        #expect(sr == 200)
+        #expect(reversed["reversesTransactionId"] as? Int == redeemId)
+        #expect(Self.minor(reversed, "currentBalance") == 6000)
+        let (sa, again, _) = try d.post("/v1/gift/reverse", #"{"transactionId":\#(redeemId)}"#)
+        #expect(sa == 409)
+        #expect((again["error"] as? [String: Any])?["code"] as? String == "already_reversed")
+
+        _ = try d.post("/v1/cards", #"{"number":"7777000011113333"}"#)
+        let (se, exchanged, _) = try d.post("/v1/gift/exchange", #"{"cardInfo":{"printedCardNumber":"7777000011112222"},"newCardInfo":{"printedCardNumber":"7777000011113333"}}"#)
+        #expect(se == 200)
+        #expect(exchanged["maskedCardNumber"] as? String == "777700******3333")
+        #expect(Self.minor(exchanged, "currentBalance") == 6000)
+        #expect((exchanged["exchangedFrom"] as? [String: Any])?["maskedCardNumber"] as? String == "777700******2222")
+
+        let (_, cashed, _) = try d.post("/v1/gift/cash-out", #"{"cardInfo":{"printedCardNumber":"7777000011113333"}}"#)
+        #expect(Self.minor(cashed, "transactionAmount") == -6000)
+        #expect(Self.minor(cashed, "currentBalance") == 0)
+        #expect(try d.process.terminate().status == 0)
+    }
+
+    @Test func refusalsCarryVendorCodes() throws {
+        let d = try Daemon()
+        let card = #"{"printedCardNumber":"6035710000000000"}"#
+        let (s1, e1, _) = try d.post("/v1/gift/redeem", #"{"cardInfo":\#(card),"amount":999999}"#)
+        #expect(s1 == 422)
+        let err = e1["error"] as? [String: Any]
+        #expect(err?["code"] as? String == "insufficient_funds")
+        #expect((err?["vendorCodes"] as? [String: String])?["piggy"] == "5003")
+        #expect((err?["vendorCodes"] as? [String: String])?["zmyle"] == "api:biz:insufficientFunds")
+        // The digital demo card was loaded once.
+        let (s2, e2, _) = try d.post("/v1/gift/reload", #"{"cardInfo":{"printedCardNumber":"6035710000000028"},"amount":100}"#)
+        #expect(s2 == 422)
+        #expect(((e2["error"] as? [String: Any])?["vendorCodes"] as? [String: String])?["piggy"] == "5006")
+        let (s3, e3, _) = try d.post("/v1/gift/redeem", #"{"cardInfo":\#(card)}"#)
+        #expect(s3 == 400)
+        #expect((e3["error"] as? [String: Any])?["code"] as? String == "missing_field")
+        let (s4, e4, _) = try d.post("/v1/gift/cash-out", #"{"cardInfo":\#(card),"amount":5}"#)
+        #expect(s4 == 400)
+        #expect((e4["error"] as? [String: Any])?["code"] as? String == "unexpected_field")
+        let (s5, _, _) = try d.post("/v1/gift/redeem", #"{"cardInfo":\#(card),"amount":-5}"#)
+        #expect(s5 == 400)
+        let (s6, e6, _) = try d.post("/v1/gift/redeem", #"{"cardInfo":\#(card),"amount":5,"currency":"USD"}"#)
+        #expect(s6 == 400)
+        #expect((e6["error"] as? [String: Any])?["code"] as? String == "currency_mismatch")
+        #expect(try d.client.get("/v1/transactions/abc").status == 400)
+        #expect(try d.client.get("/v1/transactions/12345").status == 404)
+        #expect(try d.process.terminate().status == 0)
+    }
+
+    @Test func idempotencyKeysReturnTheFirstAnswer() throws {
+        let d = try Daemon()
+        let body = #"{"cardInfo":{"printedCardNumber":"6035710000000000"},"amount":500}"#
+        let (s1, first, _) = try d.post("/v1/gift/redeem", body, headers: ["Idempotency-Key": "k-1"])
+        let (s2, second, _) = try d.post("/v1/gift/redeem", body.replacingOccurrences(of: ",", with: " , "), headers: ["Idempotency-Key": "k-1"])
+        #expect(s1 == 200 && s2 == 200)
+        #expect(first["transactionId"] as? Int == second["transactionId"] as? Int)
+        let (s3, conflict, _) = try d.post("/v1/gift/redeem", #"{"cardInfo":{"printedCardNumber":"6035710000000000"},"amount":600}"#, headers: ["Idempotency-Key": "k-1"])
+        #expect(s3 == 409)
+        #expect((conflict["error"] as? [String: Any])?["code"] as? String == "idempotency_conflict")
+        let (_, balance, _) = try d.post("/v1/gift/balance", #"{"cardInfo":{"printedCardNumber":"6035710000000000"}}"#)
+        #expect(balance["currentBalanceMinor"] as? Int == 2000)
+        #expect(try d.process.terminate().status == 0)
+    }
+
+    @Test func holdsConfirmCancelAndExpireByThemselves() throws {
+        let d = try Daemon(holdTTL: 1)
+        let events = EventRecorder(socket: d.socket)
+        try events.waitUntilOpen()
+        let (s1, hold, _) = try d.post("/v1/holds", #"{"cardInfo":{"printedCardNumber":"6035710000000000"},"amount":1000,"metadata":{"receiptNumber":"Bon 7"}}"#)
+        #expect(s1 == 201)
+        #expect(hold["status"] as? String == "NEEDS_CONFIRMATION")
+        let id = try #require(hold["id"] as? String)
+        let (_, balance, _) = try d.post("/v1/gift/balance", #"{"cardInfo":{"printedCardNumber":"6035710000000000"}}"#)
+        #expect(balance["availableBalanceMinor"] as? Int == 1500)
+        let (s2, confirmed, _) = try d.post("/v1/holds/\(id)/confirm", "")
+        #expect(s2 == 200)
+        #expect(confirmed["kind"] as? String == "hold_capture")
+        #expect((confirmed["metadata"] as? [String: String])?["receiptNumber"] == "Bon 7")
+        #expect(json(try d.client.get("/v1/holds/\(id)").text)["status"] as? String == "CONFIRMED")
+
+        // Not confirmed within its lifetime (1 s here): released with no client action.
+        let (_, second, _) = try d.post("/v1/holds", #"{"cardInfo":{"printedCardNumber":"6035710000000000"},"amount":500}"#)
+        let secondId = try #require(second["id"] as? String)
+        let expired = json(try events.next("hold.expired", timeout: 10).data)
+        #expect(expired["id"] as? String == secondId)
+        #expect(expired["status"] as? String == "EXPIRED")
+        let (_, after, _) = try d.post("/v1/gift/balance", #"{"cardInfo":{"printedCardNumber":"6035710000000000"}}"#)
+        #expect(after["availableBalanceMinor"] as? Int == 1500)
+        let (s3, late, _) = try d.post("/v1/holds/\(secondId)/confirm", "{}")
+        #expect(s3 == 409)
+        #expect((late["error"] as? [String: Any])?["code"] as? String == "hold_not_open")
+        #expect(try d.client.get("/v1/holds/nope").status == 404)
+        #expect(try d.process.terminate().status == 0)
+    }
+
+    @Test func theCardJustSwipedCanBeRedeemed() throws {
+        let d = try Daemon()
+        let (_, sim, _) = try d.post("/v1/simulate/swipe", #"{"text":";6035710000000000=49121200?"}"#)
+        let read = (sim["events"] as? [[String: Any]])?.first { $0["type"] as? String == "card.read" }
+        let readId = try #require((read?["data"] as? [String: Any])?["readId"] as? String)
+        // A refused operation does not use the read up.
+        let (s0, _, _) = try d.post("/v1/gift/redeem", #"{"readId":"\#(readId)","amount":999999}"#)
+        #expect(s0 == 422)
+        let (s1, redeemed, _) = try d.post("/v1/gift/redeem", #"{"readId":"\#(readId)","amount":700}"#)
+        #expect(s1 == 200)
+        #expect(Self.minor(redeemed, "currentBalance") == 1800)
+        let (s2, _, _) = try d.post("/v1/gift/redeem", #"{"readId":"\#(readId)","amount":700}"#)
+        #expect(s2 == 404)
+        #expect(try d.process.terminate().status == 0)
+    }
+}
