@@ -60,7 +60,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "giftbridge", dependencies: [
-            "GiftbridgeClient", "CardReading", "ESCPOS",
+            "GiftbridgeClient", "CardReading", "ESCPOS", "Ledger",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 

@@ -14,7 +14,10 @@ struct Giftbridge: ParsableCommand {
             Exit codes: 0 success; 1 the daemon refused the request (its error code is printed); \
             64 bad usage; 69 the daemon is not reachable; 76 unexpected answer; 77 permission denied.
             """,
-        subcommands: [Health.self, Devices.self, Watch.self, Balance.self, Simulate.self])
+        subcommands: [
+            Health.self, Devices.self, Watch.self, Balance.self, Sell.self, Reload.self, Redeem.self, CashOut.self, Exchange.self,
+            Reverse.self, TransactionCommand.self, HoldCommand.self, Cards.self, Simulate.self,
+        ])
 }
 
 struct ClientOptions: ParsableArguments {

@@ -166,3 +166,43 @@ import TestSupport
         #expect(try d.process.terminate().status == 0)
     }
 }
+
+@Suite(.serialized) struct GiftCLITests {
+    @Test func cardsImportAndGiftOperationsFromTheCommandLine() throws {
+        let dir = try TemporaryDirectory()
+        let daemon = try DaemonProcess(arguments: ["--demo", "--state-dir", dir.file("s")], dir: dir)
+        try daemon.waitUntilReady()
+        let socket = dir.file("s/api.sock")
+        try """
+            number,balance,form,status,expires
+            8888000011110001,25.00,physical,,
+            8888000011110002,,digital,inactive,2030-12-31
+            8888000011110003,12.345,,,
+            8888000011110001,1.00,,,
+            """.write(toFile: dir.file("cards.csv"), atomically: true, encoding: .utf8)
+        let imported = try runCLI(["cards", "import", dir.file("cards.csv")], socket: socket)
+        #expect(imported.status == 1)
+        #expect(imported.stdout.contains("2 added, 2 failed"))
+        #expect(imported.stderr.contains("line 4"))
+        #expect(imported.stderr.contains("line 5"))
+
+        let sold = try runCLI(["sell", "--card-number", "8888000011110002", "--amount", "30.00"], socket: socket)
+        #expect(sold.status == 0, "\(sold.stderr)")
+        #expect(sold.stdout.contains("€30.00"))
+        let redeemed = try runCLI(["redeem", "--card-number", "8888000011110001", "--amount", "10.00", "--tip", "0.50", "--external-id", "pos-9", "--json"], socket: socket)
+        #expect(redeemed.status == 0)
+        #expect((json(redeemed.stdout)["currentBalance"] as? [String: Any])?["minor"] as? Int == 1450)
+        let reversed = try runCLI(["reverse", "--external-id", "pos-9"], socket: socket)
+        #expect(reversed.status == 0)
+        #expect(reversed.stdout.contains("€14.50 → €25.00"))
+        let again = try runCLI(["reverse", "--external-id", "pos-9"], socket: socket)
+        #expect(again.status == 1)
+        #expect(again.stderr.contains("already_reversed"))
+        let bad = try runCLI(["redeem", "--card-number", "8888000011110001", "--amount", "1.001"], socket: socket)
+        #expect(bad.status == 64)
+        let show = try runCLI(["cards", "show", "--card-number", "8888000011110002"], socket: socket)
+        #expect(show.stdout.contains("digital"))
+        #expect(show.stdout.contains("expires 2030-12-31"))
+        #expect(try daemon.terminate().status == 0)
+    }
+}
