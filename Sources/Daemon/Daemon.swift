@@ -139,6 +139,11 @@ public enum Daemon {
             for c in demoCards {
                 try ledger.addCard(number: c.number, form: c.form, status: c.status, balance: Money(minorUnits: c.minor, currency: currency), registrationCode: c.regCode)
             }
+            // A shop and two contacts for Piggy-style prepaid balances.
+            try await ledger.addShop(Shop(uuid: "demo-shop", name: "giftbridge demo shop"))
+            try await ledger.addContact(Contact(uuid: "demo-contact-1", email: "ann@example.com", identifierValue: "MEMBER-0001", identifierName: "Demo membership", prepaidBalance: .zero(currency)))
+            try await ledger.addContact(Contact(uuid: "demo-contact-2", email: "bob@example.com", identifierValue: "MEMBER-0002", identifierName: "Demo membership", prepaidBalance: .zero(currency)))
+            _ = try await ledger.prepaidTransaction(contactUuid: "demo-contact-1", identifierValue: nil, shopUuid: "demo-shop", amount: 1500, context: OperationContext())
         } catch {
             throw .unavailable("cannot seed the demo ledger: \(error)")
         }

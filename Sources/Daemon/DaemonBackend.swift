@@ -115,7 +115,7 @@ struct DaemonBackend: APIBackend {
             return APIError(.serviceUnavailable, "ledger_unavailable", "the ledger failed: \(error)")
         }
         let status: HTTPResponse.Status = switch error {
-        case .cardNotFound, .transactionNotFound, .holdNotFound: .notFound
+        case .cardNotFound, .transactionNotFound, .holdNotFound, .contactNotFound, .shopNotFound: .notFound
         case .registrationCodeMismatch: .forbidden
         case .invalidAmount, .invalidRequest, .currencyMismatch: .badRequest
         case .alreadyReversed, .duplicateExternalTransactionId, .idempotencyConflict, .holdNotOpen, .notLastTransaction,

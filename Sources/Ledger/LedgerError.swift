@@ -22,6 +22,8 @@ public enum LedgerError: Error, Equatable, Sendable, CustomStringConvertible {
     case notLastTransaction
     case duplicateExternalTransactionId
     case holdNotFound
+    case contactNotFound
+    case shopNotFound
     /// The hold was confirmed, cancelled or released already.
     case holdNotOpen(status: String)
     case holdsOpen
@@ -52,6 +54,8 @@ public enum LedgerError: Error, Equatable, Sendable, CustomStringConvertible {
         case .notLastTransaction: "not_last_transaction"
         case .duplicateExternalTransactionId: "duplicate_external_transaction_id"
         case .holdNotFound: "hold_not_found"
+        case .contactNotFound: "contact_not_found"
+        case .shopNotFound: "shop_not_found"
         case .holdNotOpen: "hold_not_open"
         case .holdsOpen: "holds_open"
         case .idempotencyConflict: "idempotency_conflict"
@@ -107,6 +111,8 @@ public enum LedgerError: Error, Equatable, Sendable, CustomStringConvertible {
         case .notLastTransaction: "this is not the card's last transaction"
         case .duplicateExternalTransactionId: "a transaction with this externalTransactionId exists already"
         case .holdNotFound: "no such hold"
+        case .contactNotFound: "no such contact"
+        case .shopNotFound: "no such shop"
         case .holdNotOpen(let status): "the hold is \(status), not open"
         case .holdsOpen: "the card has open holds; confirm or cancel them first"
         case .idempotencyConflict: "this idempotency key was used for a different request"

@@ -139,6 +139,44 @@ public final class SQLiteLedger: GiftLedger {
                 try db.execute(sql: "UPDATE card SET last_txn_id = ? WHERE id = ?", arguments: [id, row["id"]])
             }
         }
+        m.registerMigration("v3-prepaid") { db in
+            try db.execute(sql: """
+                CREATE TABLE shop (
+                    uuid TEXT PRIMARY KEY CHECK (length(uuid) BETWEEN 1 AND 64),
+                    name TEXT NOT NULL,
+                    reference TEXT
+                ) STRICT
+                """)
+            try db.execute(sql: """
+                CREATE TABLE contact (
+                    uuid TEXT PRIMARY KEY CHECK (length(uuid) BETWEEN 1 AND 64),
+                    email TEXT,
+                    identifier_value TEXT UNIQUE,
+                    identifier_name TEXT,
+                    identifier_active INTEGER NOT NULL DEFAULT 1 CHECK (identifier_active IN (0, 1)),
+                    currency TEXT NOT NULL CHECK (length(currency) = 3),
+                    prepaid_balance INTEGER NOT NULL DEFAULT 0 CHECK (prepaid_balance >= 0)
+                ) STRICT
+                """)
+            try db.execute(sql: """
+                CREATE TABLE prepaid_txn (
+                    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                    uuid TEXT NOT NULL UNIQUE,
+                    contact_uuid TEXT NOT NULL REFERENCES contact(uuid),
+                    shop_uuid TEXT NOT NULL REFERENCES shop(uuid),
+                    amount INTEGER NOT NULL CHECK (amount != 0),
+                    balance_after INTEGER NOT NULL CHECK (balance_after >= 0),
+                    reverses_uuid TEXT REFERENCES prepaid_txn(uuid),
+                    requested_by TEXT,
+                    created_at TEXT NOT NULL
+                ) STRICT
+                """)
+            try db.execute(sql: "CREATE UNIQUE INDEX prepaid_one_reversal ON prepaid_txn(reverses_uuid) WHERE reverses_uuid IS NOT NULL")
+            try db.execute(sql: "CREATE INDEX prepaid_by_contact ON prepaid_txn(contact_uuid, seq)")
+            try db.execute(sql: "CREATE INDEX prepaid_by_shop ON prepaid_txn(shop_uuid, seq)")
+            try db.execute(sql: "CREATE TRIGGER prepaid_txn_no_update BEFORE UPDATE ON prepaid_txn BEGIN SELECT RAISE(ABORT, 'prepaid_txn is append-only'); END")
+            try db.execute(sql: "CREATE TRIGGER prepaid_txn_no_delete BEFORE DELETE ON prepaid_txn BEGIN SELECT RAISE(ABORT, 'prepaid_txn is append-only'); END")
+        }
         return m
     }
 

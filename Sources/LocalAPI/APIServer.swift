@@ -16,6 +16,12 @@ public protocol APIBackend: Sendable {
     func confirmHold(id: String, _ request: HoldActionRequest) async throws(APIError) -> TransactionReply
     func cancelHold(id: String, _ request: HoldActionRequest) async throws(APIError) -> HoldReply
     func addCard(_ request: NewCardRequest) async throws(APIError) -> BalanceReply
+    func prepaidTransaction(_ request: PrepaidTransactionRequest) async throws(APIError) -> PrepaidTransactionReply
+    func reversePrepaid(uuid: String) async throws(APIError) -> PrepaidTransactionReply
+    func prepaidTransactions(contactUuid: String?, shopUuid: String?, page: Int, limit: Int) async throws(APIError) -> PageReply<PrepaidTransactionReply>
+    func prepaidBalance(contactUuid: String) async throws(APIError) -> ContactReply
+    func addContact(_ request: NewContactRequest) async throws(APIError) -> ContactReply
+    func addShop(_ request: NewShopRequest) async throws(APIError) -> ShopReply
 }
 
 /// The local HTTP/1.1 + JSON API on a Unix domain socket.
@@ -62,6 +68,38 @@ public enum APIServer {
         v1.post("cards") { request, context in
             let body = try await NewCardRequest.decodeStrictly(collect(request))
             return try json(await backend.addCard(body), status: .created)
+        }
+        v1.post("prepaid/transactions") { request, context in
+            let body = try await PrepaidTransactionRequest.decodeStrictly(collect(request), idempotencyHeader: request)
+            return try json(await backend.prepaidTransaction(body), status: .created)
+        }
+        v1.get("prepaid/transactions") { request, context in
+            let q = request.uri.queryParameters
+            for (key, _) in q where !["contactUuid", "shopUuid", "limit", "page"].contains(String(key)) {
+                throw APIError(.badRequest, "unknown_field", "unknown query parameter '\(key)'; expected contactUuid, shopUuid, limit, page")
+            }
+            func number(_ name: String, default value: Int, range: ClosedRange<Int>) throws(APIError) -> Int {
+                guard let text = q.get(name) else { return value }
+                guard let n = Int(text), range.contains(n) else {
+                    throw APIError(.badRequest, "invalid_field", "'\(name)' must be a whole number from \(range.lowerBound) to \(range.upperBound)")
+                }
+                return n
+            }
+            return try json(await backend.prepaidTransactions(
+                contactUuid: q.get("contactUuid"), shopUuid: q.get("shopUuid"),
+                page: number("page", default: 1, range: 1...1_000_000), limit: number("limit", default: 30, range: 1...100)))
+        }
+        v1.post("prepaid/transactions/:uuid/reverse") { _, context in
+            try json(await backend.reversePrepaid(uuid: context.parameters.get("uuid") ?? ""), status: .created)
+        }
+        v1.get("contacts/:uuid/prepaid-balance") { _, context in
+            try json(await backend.prepaidBalance(contactUuid: context.parameters.get("uuid") ?? ""))
+        }
+        v1.post("contacts") { request, context in
+            try json(await backend.addContact(NewContactRequest.decodeStrictly(collect(request))), status: .created)
+        }
+        v1.post("shops") { request, context in
+            try json(await backend.addShop(NewShopRequest.decodeStrictly(collect(request))), status: .created)
         }
         v1.post("simulate/swipe") { request, context in
             let body = try await SimulateSwipeRequest.decodeStrictly(collect(request))

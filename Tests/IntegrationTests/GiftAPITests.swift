@@ -206,3 +206,38 @@ import TestSupport
         #expect(try daemon.terminate().status == 0)
     }
 }
+
+@Suite(.serialized) struct PrepaidAPITests {
+    @Test func prepaidRoutes() throws {
+        let dir = try TemporaryDirectory()
+        let daemon = try DaemonProcess(arguments: ["--demo", "--state-dir", dir.file("s")], dir: dir)
+        try daemon.waitUntilReady()
+        let client = UnixHTTPClient(socketPath: dir.file("s/api.sock"))
+        func post(_ path: String, _ body: String) throws -> (Int, [String: Any]) {
+            let r = try client.post(path, json: Array(body.utf8))
+            return (r.status, json(r.text))
+        }
+        let (s1, t1) = try post("/v1/prepaid/transactions", #"{"contactIdentifierValue":"MEMBER-0001","amount":-1000,"shopUuid":"demo-shop"}"#)
+        #expect(s1 == 201)
+        #expect((t1["prepaidBalance"] as? [String: Any])?["display"] as? String == "€5.00")
+        #expect((t1["shop"] as? [String: Any])?["name"] as? String == "giftbridge demo shop")
+        let (s2, e2) = try post("/v1/prepaid/transactions", #"{"contactUuid":"demo-contact-2","amount":-1,"shopUuid":"demo-shop"}"#)
+        #expect(s2 == 422)
+        #expect((e2["error"] as? [String: Any])?["code"] as? String == "insufficient_funds")
+        let uuid = try #require(t1["uuid"] as? String)
+        let (s3, r3) = try post("/v1/prepaid/transactions/\(uuid)/reverse", "")
+        #expect(s3 == 201)
+        #expect((r3["prepaidBalance"] as? [String: Any])?["minor"] as? Int == 1500)
+        let balance = json(try client.get("/v1/contacts/demo-contact-1/prepaid-balance").text)
+        #expect((balance["prepaidBalance"] as? [String: Any])?["minor"] as? Int == 1500)
+        let page = json(try client.get("/v1/prepaid/transactions?contactUuid=demo-contact-1&limit=2&page=1").text)
+        #expect((page["data"] as? [Any])?.count == 2)
+        let meta = page["meta"] as? [String: Any]
+        #expect(meta?["total"] as? Int == 3)
+        #expect(meta?["lastPage"] as? Int == 2)
+        #expect(try client.get("/v1/prepaid/transactions?limit=0").status == 400)
+        #expect(try client.get("/v1/prepaid/transactions?colour=red").status == 400)
+        #expect(try client.get("/v1/contacts/nobody/prepaid-balance").status == 404)
+        #expect(try daemon.terminate().status == 0)
+    }
+}
