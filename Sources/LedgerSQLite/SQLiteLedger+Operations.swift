@@ -187,12 +187,12 @@ extension SQLiteLedger {
         let metadataJSON = try metadata.map { String(decoding: try JSONEncoder().encode($0), as: UTF8.self) }
         try db.execute(
             sql: """
-                INSERT INTO gift_txn (id, card_id, kind, amount, tip, balance_before, balance_after, auth_code, external_txn_id,
+                INSERT INTO gift_txn (id, card_id, seq, kind, amount, tip, balance_before, balance_after, auth_code, external_txn_id,
                     reverses_id, hold_id, metadata, store_code, terminal_id, cashier, check_number, requested_by, created_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                VALUES (?, ?, (SELECT coalesce(max(seq), 0) + 1 FROM gift_txn WHERE card_id = ?), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """,
             arguments: [
-                record.id, record.cardId, record.kind.rawValue, record.amount, record.tip, record.balanceBefore, record.balanceAfter,
+                record.id, record.cardId, record.cardId, record.kind.rawValue, record.amount, record.tip, record.balanceBefore, record.balanceAfter,
                 record.authCode, external, reverses, holdId, metadataJSON, ctx.storeCode, ctx.terminalId, ctx.cashier,
                 ctx.checkNumber, ctx.requestedBy, now,
             ])
@@ -380,5 +380,45 @@ extension SQLiteLedger {
         let f = ISO8601DateFormatter()
         f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
         return f.date(from: text)
+    }
+}
+
+extension SQLiteLedger {
+    /// Checks the ledger's invariants; returns what is wrong (empty when all hold):
+    /// each card's balance is the sum of its transactions and its held amount the sum of its
+    /// open holds, 0 ≤ held ≤ balance, each transaction's balances chain, no transaction is
+    /// reversed twice, and each contact's prepaid balance is the sum of its prepaid transactions.
+    public func verifyInvariants() async throws -> [String] {
+        try await read { db in
+            var problems: [String] = []
+            for row in try Row.fetchAll(db, sql: """
+                SELECT c.id, c.balance, c.held,
+                  (SELECT coalesce(sum(amount), 0) FROM gift_txn t WHERE t.card_id = c.id) AS txn_sum,
+                  (SELECT coalesce(sum(amount), 0) FROM hold h WHERE h.card_id = c.id AND h.status = 'NEEDS_CONFIRMATION') AS hold_sum
+                FROM card c
+                """)
+            {
+                let id: Int64 = row["id"]
+                let balance: Int64 = row["balance"]
+                let held: Int64 = row["held"]
+                if balance != row["txn_sum"] { problems.append("card \(id): balance \(balance) != sum of transactions \(row["txn_sum"] as Int64)") }
+                if held != row["hold_sum"] { problems.append("card \(id): held \(held) != sum of open holds \(row["hold_sum"] as Int64)") }
+                if held < 0 || held > balance { problems.append("card \(id): held \(held) outside 0…\(balance)") }
+            }
+            let broken = try Int.fetchOne(db, sql: """
+                SELECT count(*) FROM (
+                  SELECT balance_after, lead(balance_before) OVER (PARTITION BY card_id ORDER BY seq) AS next_before
+                  FROM gift_txn) WHERE next_before IS NOT NULL AND next_before != balance_after
+                """) ?? 0
+            if broken > 0 { problems.append("\(broken) transactions do not chain (balance_before != previous balance_after)") }
+            let doubles = try Int.fetchOne(db, sql: "SELECT count(*) FROM (SELECT reverses_id FROM gift_txn WHERE reverses_id IS NOT NULL GROUP BY reverses_id HAVING count(*) > 1)") ?? 0
+            if doubles > 0 { problems.append("\(doubles) transactions reversed more than once") }
+            let prepaid = try Int.fetchOne(db, sql: """
+                SELECT count(*) FROM contact c
+                WHERE c.prepaid_balance != (SELECT coalesce(sum(amount), 0) FROM prepaid_txn t WHERE t.contact_uuid = c.uuid)
+                """) ?? 0
+            if prepaid > 0 { problems.append("\(prepaid) contacts' prepaid balance differs from their transactions") }
+            return problems
+        }
     }
 }

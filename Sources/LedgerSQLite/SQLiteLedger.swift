@@ -76,6 +76,7 @@ public final class SQLiteLedger: GiftLedger {
                 CREATE TABLE gift_txn (
                     id INTEGER PRIMARY KEY CHECK (id > 0),
                     card_id INTEGER NOT NULL REFERENCES card(id),
+                    seq INTEGER NOT NULL CHECK (seq > 0),
                     kind TEXT NOT NULL CHECK (kind IN ('issue', 'sell', 'reload', 'redeem', 'cash_out', 'exchange_out', 'exchange_in', 'hold_capture', 'reversal')),
                     amount INTEGER NOT NULL,
                     tip INTEGER NOT NULL DEFAULT 0 CHECK (tip >= 0),
@@ -89,10 +90,10 @@ public final class SQLiteLedger: GiftLedger {
                     store_code TEXT, terminal_id TEXT, cashier TEXT, check_number TEXT, requested_by TEXT,
                     created_at TEXT NOT NULL,
                     CHECK (balance_after = balance_before + amount),
-                    CHECK ((kind = 'reversal') = (reverses_id IS NOT NULL))
+                    CHECK ((kind = 'reversal') = (reverses_id IS NOT NULL)),
+                    UNIQUE (card_id, seq)
                 ) STRICT
                 """)
-            try db.execute(sql: "CREATE INDEX gift_txn_card ON gift_txn(card_id, created_at)")
             try db.execute(sql: "CREATE UNIQUE INDEX gift_txn_one_reversal ON gift_txn(reverses_id) WHERE reverses_id IS NOT NULL")
             try db.execute(sql: "CREATE UNIQUE INDEX gift_txn_external ON gift_txn(external_txn_id) WHERE external_txn_id IS NOT NULL")
             try db.execute(sql: "CREATE TRIGGER gift_txn_no_update BEFORE UPDATE ON gift_txn BEGIN SELECT RAISE(ABORT, 'gift_txn is append-only'); END")
@@ -134,7 +135,7 @@ public final class SQLiteLedger: GiftLedger {
             for row in try Row.fetchAll(db, sql: "SELECT id, balance FROM card WHERE balance > 0") {
                 let id = try SQLiteLedger.newTransactionId(db)
                 try db.execute(
-                    sql: "INSERT INTO gift_txn (id, card_id, kind, amount, balance_before, balance_after, auth_code, created_at) VALUES (?, ?, 'issue', ?, 0, ?, ?, ?)",
+                    sql: "INSERT INTO gift_txn (id, card_id, seq, kind, amount, balance_before, balance_after, auth_code, created_at) VALUES (?, ?, 1, 'issue', ?, 0, ?, ?, ?)",
                     arguments: [id, row["id"], row["balance"], row["balance"], SQLiteLedger.newAuthCode(), now])
                 try db.execute(sql: "UPDATE card SET last_txn_id = ? WHERE id = ?", arguments: [id, row["id"]])
             }
@@ -204,7 +205,7 @@ public final class SQLiteLedger: GiftLedger {
                 if balance.minorUnits > 0 {
                     let id = try Self.newTransactionId(db)
                     try db.execute(
-                        sql: "INSERT INTO gift_txn (id, card_id, kind, amount, balance_before, balance_after, auth_code, created_at) VALUES (?, ?, 'issue', ?, 0, ?, ?, ?)",
+                        sql: "INSERT INTO gift_txn (id, card_id, seq, kind, amount, balance_before, balance_after, auth_code, created_at) VALUES (?, ?, 1, 'issue', ?, 0, ?, ?, ?)",
                         arguments: [id, cardId, balance.minorUnits, balance.minorUnits, Self.newAuthCode(), now])
                     try db.execute(sql: "UPDATE card SET last_txn_id = ? WHERE id = ?", arguments: [id, cardId])
                 }

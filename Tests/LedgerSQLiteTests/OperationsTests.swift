@@ -30,7 +30,13 @@ final class OpsFixture {
     deinit { try? FileManager.default.removeItem(atPath: dir) }
 
     /// balance = Σ transactions, held = Σ open holds, 0 ≤ held ≤ balance, for every card.
-    func checkInvariants() throws {
+    func checkInvariants() async throws {
+        #expect(try await ledger.verifyInvariants() == [])
+        try checkInvariantsDirectly()
+    }
+
+    /// The same, in SQL written here, so the check does not rest on the code it checks.
+    func checkInvariantsDirectly() throws {
         let db = try DatabaseQueue(path: dir + "/ledger.sqlite")
         try db.read { db in
             let bad = try Int.fetchOne(db, sql: """
@@ -91,7 +97,7 @@ final class OpsFixture {
         #expect(stored.cashier == "ann")
         #expect(stored.checkNumber == "42")
         await #expect(throws: LedgerError.transactionNotFound) { try await f.ledger.transaction(id: 12345) }
-        try f.checkInvariants()
+        try await f.checkInvariants()
     }
 
     @Test func vendorRulesAreEnforcedByTheStore() async throws {
@@ -112,7 +118,7 @@ final class OpsFixture {
         }
         // Nothing of the refused requests was booked.
         #expect(try await f.ledger.balance(of: card2, context: .init()).balance.minorUnits == 1000)
-        try f.checkInvariants()
+        try await f.checkInvariants()
     }
 
     @Test func piggyReversalOnlyOfTheLastTransaction() async throws {
@@ -125,7 +131,7 @@ final class OpsFixture {
         #expect(undone.card.balance.minorUnits == 4900)
         // Paytronix-style reversal of the older one is fine.
         #expect(try await f.ledger.execute(.reverse(transactionId: first.transaction.id), context: .init()).card.balance.minorUnits == 5000)
-        try f.checkInvariants()
+        try await f.checkInvariants()
     }
 
     @Test func exchangeMovesTheBalanceToANewCard() async throws {
@@ -144,7 +150,7 @@ final class OpsFixture {
         await #expect(throws: LedgerError.notReversible("an exchange is undone by exchanging back")) {
             try await f.ledger.execute(.reverse(transactionId: r.transaction.id), context: .init())
         }
-        try f.checkInvariants()
+        try await f.checkInvariants()
     }
 
     @Test func timeoutReversalByExternalId() async throws {
@@ -162,7 +168,7 @@ final class OpsFixture {
             try await f.ledger.execute(.redeem(card1, amount: 1000, tip: 0), context: OperationContext(externalTransactionId: "pos-2"))
         }
         #expect(try await f.ledger.balance(of: card1, context: .init()).balance.minorUnits == 5000)
-        try f.checkInvariants()
+        try await f.checkInvariants()
     }
 
     @Test func idempotencyReturnsTheFirstAnswer() async throws {
@@ -179,7 +185,7 @@ final class OpsFixture {
         // Another till may use the same key.
         let other = try await f.ledger.execute(.redeem(card1, amount: 1000, tip: 0), context: OperationContext(idempotency: Idempotency(scope: "till-2", key: "k1", requestHash: "h1")))
         #expect(other.transaction.id != first.transaction.id)
-        try f.checkInvariants()
+        try await f.checkInvariants()
     }
 
     @Test func holdsAreReservedConfirmedCancelledAndExpire() async throws {
@@ -214,7 +220,7 @@ final class OpsFixture {
         await #expect(throws: LedgerError.holdNotOpen(status: "EXPIRED")) { try await f.ledger.confirmHold(id: third.id, context: .init()) }
         #expect(try await f.ledger.nextHoldExpiry() == nil)
         await #expect(throws: LedgerError.holdNotFound) { try await f.ledger.hold(id: "nope") }
-        try f.checkInvariants()
+        try await f.checkInvariants()
     }
 
     @Test func transactionsAreAppendOnly() async throws {
@@ -239,7 +245,7 @@ final class OpsFixture {
         }
         #expect(outcomes.filter { $0 }.count == 100)
         #expect(try await f.ledger.balance(of: card1, context: .init()).balance.minorUnits == 0)
-        try f.checkInvariants()
+        try await f.checkInvariants()
     }
 
     @Test func randomOperationsKeepTheInvariants() async throws {
@@ -263,6 +269,6 @@ final class OpsFixture {
             default: f.clock.advance(600)
             }
         }
-        try f.checkInvariants()
+        try await f.checkInvariants()
     }
 }

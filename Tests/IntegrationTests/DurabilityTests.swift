@@ -1,0 +1,94 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Foundation
+import GiftbridgeClient
+import Ledger
+import LedgerSQLite
+import Synchronization
+import Testing
+import TestSupport
+
+/// What the ledger promises when things go wrong: a killed daemon, several daemons on one file.
+@Suite(.serialized) struct DurabilityTests {
+    static func openLedger(_ state: String) throws -> SQLiteLedger {
+        let key = try #require(FileManager.default.contents(atPath: state + "/card-key"))
+        return try SQLiteLedger(path: state + "/ledger.sqlite", keyer: CardKeyer(key: Array(key)))
+    }
+
+    @Test func killMinus9DuringRedeemsLosesNoAcknowledgedTransaction() async throws {
+        let dir = try TemporaryDirectory()
+        let state = dir.file("s")
+        var daemon: DaemonProcess? = try DaemonProcess(arguments: ["--demo", "--state-dir", state], dir: dir)
+        try daemon!.waitUntilReady()
+        let socket = state + "/api.sock"
+        // 1 cent at a time from the 40.00 card, from four connections at once.
+        let acknowledged = Mutex<[Int64]>([])
+        let stop = Atomic<Bool>(false)
+        let workers = (0..<4).map { w in
+            Thread {
+                let client = UnixHTTPClient(socketPath: socket, timeoutMs: 5000)
+                var n = 0
+                while !stop.load(ordering: .relaxed) {
+                    n += 1
+                    let body = #"{"cardInfo":{"printedCardNumber":"6006491000000000018"},"amount":1,"externalTransactionId":"w\#(w)-\#(n)"}"#
+                    guard let r = try? client.post("/v1/gift/redeem", json: Array(body.utf8)), r.status == 200,
+                        let id = json(r.text)["transactionId"] as? Int
+                    else { continue }
+                    acknowledged.withLock { $0.append(Int64(id)) }
+                }
+            }
+        }
+        for t in workers { t.start() }
+        while acknowledged.withLock({ $0.count }) < 150 { usleep(5_000) }
+        kill(daemon!.process.processIdentifier, SIGKILL)
+        daemon!.process.waitUntilExit()
+        stop.store(true, ordering: .relaxed)
+        usleep(200_000)
+        daemon = nil
+        let acked = acknowledged.withLock { $0 }
+        #expect(Set(acked).count == acked.count)
+
+        // After the restart every acknowledged redeem is there, once; at most the four that were
+        // in flight when the daemon died may have been booked without an answer.
+        let restarted = try DaemonProcess(arguments: ["--demo", "--state-dir", state], dir: dir)
+        try restarted.waitUntilReady()
+        let client = UnixHTTPClient(socketPath: socket)
+        for id in acked {
+            #expect(try client.get("/v1/transactions/\(id)").status == 200)
+        }
+        let balance = json(try client.post("/v1/gift/balance", json: Array(#"{"cardInfo":{"printedCardNumber":"6006491000000000018"}}"#.utf8)).text)
+        let booked = 4000 - (balance["currentBalanceMinor"] as? Int ?? -1)
+        #expect(booked >= acked.count && booked <= acked.count + 4, "booked \(booked), acknowledged \(acked.count)")
+        #expect(try restarted.terminate().status == 0)
+        #expect(try await Self.openLedger(state).verifyInvariants() == [])
+    }
+
+    @Test func twoDaemonsOnOneLedgerNeverOverdraw() async throws {
+        let dir = try TemporaryDirectory()
+        let state = dir.file("s")
+        // The first daemon seeds the demo ledger; the second shares the file and the key.
+        let first = try DaemonProcess(arguments: ["--demo", "--state-dir", state], dir: dir)
+        try first.waitUntilReady()
+        let dir2 = try TemporaryDirectory()
+        let second = try DaemonProcess(arguments: ["--demo", "--state-dir", state, "--socket", dir2.file("api.sock")], dir: dir2)
+        try second.waitUntilReady()
+        let sockets = [state + "/api.sock", dir2.file("api.sock")]
+        // The 40.00 card takes 200 redeems of 0.40 from both daemons at once: exactly 100 succeed.
+        let outcomes = Mutex<[Int: Int]>([:])
+        DispatchQueue.concurrentPerform(iterations: 200) { i in
+            let client = UnixHTTPClient(socketPath: sockets[i % 2], timeoutMs: 30_000)
+            let body = #"{"cardInfo":{"printedCardNumber":"6006491000000000018"},"amount":40}"#
+            let status = (try? client.post("/v1/gift/redeem", json: Array(body.utf8)).status) ?? -1
+            outcomes.withLock { $0[status, default: 0] += 1 }
+        }
+        let counts = outcomes.withLock { $0 }
+        #expect(counts[200] == 100, "\(counts)")
+        #expect(counts[422] == 100, "\(counts)")
+        let balance = json(try UnixHTTPClient(socketPath: sockets[1]).post("/v1/gift/balance", json: Array(#"{"cardInfo":{"printedCardNumber":"6006491000000000018"}}"#.utf8)).text)
+        #expect(balance["currentBalanceMinor"] as? Int == 0)
+        #expect(try second.terminate().status == 0)
+        #expect(try first.terminate().status == 0)
+        #expect(try await Self.openLedger(state).verifyInvariants() == [])
+    }
+}
