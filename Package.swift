@@ -64,6 +64,9 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
+        // Benchmarks (release build: Benchmarks/run).
+        .executableTarget(name: "giftbridge-bench", dependencies: ["LedgerSQLite", "Ledger", "CardReading", "ESCPOS", "CSQLite"], path: "Benchmarks/giftbridge-bench"),
+
         // Tests beside each module; TestSupport holds real kernel objects (pty, TCP, datagram).
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "CardReadingTests", dependencies: ["CardReading"]),

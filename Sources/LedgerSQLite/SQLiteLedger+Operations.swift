@@ -17,7 +17,7 @@ extension SQLiteLedger {
     func lockCard(_ db: Database, _ card: CardInfo) throws -> LockedCard {
         let number = try CardKeyer.cardNumber(in: card)
         let key = keyer.key(forCardNumber: number)
-        guard let row = try Row.fetchOne(db, sql: "SELECT * FROM card WHERE number_key = ?", arguments: [key]) else {
+        guard let row = try db.cachedRow(sql: "SELECT * FROM card WHERE number_key = ?", arguments: [key]) else {
             throw LedgerError.cardNotFound
         }
         if let code = card.cardRegCode {
@@ -30,7 +30,7 @@ extension SQLiteLedger {
     }
 
     func card(_ db: Database, id: Int64) throws -> GiftCardState {
-        guard let row = try Row.fetchOne(db, sql: "SELECT * FROM card WHERE id = ?", arguments: [id]) else {
+        guard let row = try db.cachedRow(sql: "SELECT * FROM card WHERE id = ?", arguments: [id]) else {
             throw LedgerError.storageFailure("card \(id) vanished")
         }
         return try Self.state(from: row)
@@ -43,7 +43,7 @@ extension SQLiteLedger {
         do {
             return try await pool.write { db in
                 if let idem = context.idempotency,
-                    let row = try Row.fetchOne(db, sql: "SELECT request_hash, response FROM idempotency WHERE scope = ? AND key = ?", arguments: [idem.scope, idem.key])
+                    let row = try db.cachedRow(sql: "SELECT request_hash, response FROM idempotency WHERE scope = ? AND key = ?", arguments: [idem.scope, idem.key])
                 {
                     guard row["request_hash"] as String == idem.requestHash else { throw LedgerError.idempotencyConflict }
                     return try JSONDecoder().decode(T.self, from: Data((row["response"] as String).utf8))
@@ -52,7 +52,7 @@ extension SQLiteLedger {
                 let result = try body(db, now)
                 if let idem = context.idempotency {
                     let json = String(decoding: try JSONEncoder().encode(result), as: UTF8.self)
-                    try db.execute(
+                    try db.cachedExecute(
                         sql: "INSERT INTO idempotency (scope, key, request_hash, response, created_at) VALUES (?, ?, ?, ?, ?)",
                         arguments: [idem.scope, idem.key, idem.requestHash, json, now])
                 }
@@ -88,14 +88,14 @@ extension SQLiteLedger {
             // then. If it arrived in the meantime, reverse it now.
             let now = Self.timestamp(clock())
             let recorded = try await pool.write { db in
-                try db.execute(
+                try db.cachedExecute(
                     sql: """
                         INSERT OR IGNORE INTO external_tombstone (external_txn_id, created_at)
                         SELECT ?, ? WHERE NOT EXISTS (SELECT 1 FROM gift_txn WHERE external_txn_id = ?)
                         """,
                     arguments: [external, now, external])
                 if db.changesCount == 1 { return true }
-                return try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM external_tombstone WHERE external_txn_id = ?)", arguments: [external]) ?? false
+                return try db.cachedValue(Bool.self, sql: "SELECT EXISTS (SELECT 1 FROM external_tombstone WHERE external_txn_id = ?)", arguments: [external]) ?? false
             }
             if recorded { throw LedgerError.transactionNotFound }
             return try await mutate(context) { db, now in try self.run(db, command, context, now) }
@@ -141,7 +141,7 @@ extension SQLiteLedger {
         case .reverseLast(let id):
             return try reverse(db, targetId: id, piggy: true, ctx, now: now)
         case .reverseExternal(let external):
-            guard let id = try Int64.fetchOne(db, sql: "SELECT id FROM gift_txn WHERE external_txn_id = ?", arguments: [external]) else {
+            guard let id = try db.cachedValue(Int64.self, sql: "SELECT id FROM gift_txn WHERE external_txn_id = ?", arguments: [external]) else {
                 throw LedgerError.transactionNotFound  // execute(_:context:) records the tombstone
             }
             return try reverse(db, targetId: id, piggy: false, ctx, now: now)
@@ -149,11 +149,11 @@ extension SQLiteLedger {
     }
 
     private func reverse(_ db: Database, targetId: Int64, piggy: Bool, _ ctx: OperationContext, now: String) throws -> GiftResult {
-        guard let row = try Row.fetchOne(db, sql: "SELECT card_id, kind, amount FROM gift_txn WHERE id = ?", arguments: [targetId]) else {
+        guard let row = try db.cachedRow(sql: "SELECT card_id, kind, amount FROM gift_txn WHERE id = ?", arguments: [targetId]) else {
             throw LedgerError.transactionNotFound
         }
         guard let kind = TransactionKind(rawValue: row["kind"]) else { throw LedgerError.storageFailure("transaction \(targetId) has an unknown kind") }
-        let reversed = try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM gift_txn WHERE reverses_id = ?)", arguments: [targetId]) ?? false
+        let reversed = try db.cachedValue(Bool.self, sql: "SELECT EXISTS (SELECT 1 FROM gift_txn WHERE reverses_id = ?)", arguments: [targetId]) ?? false
         let card = try card(db, id: row["card_id"])
         let change = try Rules.reverse(
             card, target: ReversalTarget(id: targetId, kind: kind, amount: row["amount"], alreadyReversed: reversed),
@@ -164,10 +164,10 @@ extension SQLiteLedger {
 
     private func refuseTakenExternalId(_ db: Database, _ external: String?) throws {
         guard let external else { return }
-        if try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM gift_txn WHERE external_txn_id = ?)", arguments: [external]) == true {
+        if try db.cachedValue(Bool.self, sql: "SELECT EXISTS (SELECT 1 FROM gift_txn WHERE external_txn_id = ?)", arguments: [external]) == true {
             throw LedgerError.duplicateExternalTransactionId
         }
-        if try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM external_tombstone WHERE external_txn_id = ?)", arguments: [external]) == true {
+        if try db.cachedValue(Bool.self, sql: "SELECT EXISTS (SELECT 1 FROM external_tombstone WHERE external_txn_id = ?)", arguments: [external]) == true {
             throw LedgerError.alreadyReversed
         }
     }
@@ -185,7 +185,7 @@ extension SQLiteLedger {
             reversesId: reverses, holdId: holdId, metadata: metadata, storeCode: ctx.storeCode, terminalId: ctx.terminalId,
             cashier: ctx.cashier, checkNumber: ctx.checkNumber, requestedBy: ctx.requestedBy, createdAt: now)
         let metadataJSON = try metadata.map { String(decoding: try JSONEncoder().encode($0), as: UTF8.self) }
-        try db.execute(
+        try db.cachedExecute(
             sql: """
                 INSERT INTO gift_txn (id, card_id, seq, kind, amount, tip, balance_before, balance_after, auth_code, external_txn_id,
                     reverses_id, hold_id, metadata, store_code, terminal_id, cashier, check_number, requested_by, created_at)
@@ -196,7 +196,7 @@ extension SQLiteLedger {
                 record.authCode, external, reverses, holdId, metadataJSON, ctx.storeCode, ctx.terminalId, ctx.cashier,
                 ctx.checkNumber, ctx.requestedBy, now,
             ])
-        try db.execute(
+        try db.cachedExecute(
             sql: "UPDATE card SET balance = ?, held = ?, status = ?, load_count = ?, last_txn_id = ? WHERE id = ? AND balance = ?",
             arguments: [c.balance.minorUnits, c.held.minorUnits, c.status.rawValue, c.loadCount, record.id, c.id, change.balanceBefore])
         guard db.changesCount == 1 else { throw LedgerError.storageFailure("card \(c.id) changed under the writer") }
@@ -206,8 +206,7 @@ extension SQLiteLedger {
     public func transaction(id: Int64) async throws -> TransactionRecord {
         do {
             return try await pool.read { db in
-                guard let row = try Row.fetchOne(
-                    db, sql: "SELECT t.*, c.masked_number, c.currency FROM gift_txn t JOIN card c ON c.id = t.card_id WHERE t.id = ?",
+                guard let row = try db.cachedRow(sql: "SELECT t.*, c.masked_number, c.currency FROM gift_txn t JOIN card c ON c.id = t.card_id WHERE t.id = ?",
                     arguments: [id])
                 else { throw LedgerError.transactionNotFound }
                 return try Self.transaction(from: row)
@@ -248,10 +247,10 @@ extension SQLiteLedger {
                 id: Self.newHoldId(), cardId: card.id, maskedCardNumber: card.maskedNumber, currency: card.balance.currency,
                 amount: amount, status: .needsConfirmation, metadata: metadata, createdAt: now,
                 expiresAt: Self.timestamp(clock().addingTimeInterval(lifetime)))
-            try db.execute(
+            try db.cachedExecute(
                 sql: "INSERT INTO hold (id, card_id, amount, status, metadata, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
                 arguments: [hold.id, hold.cardId, amount, hold.status.rawValue, String(decoding: try JSONEncoder().encode(metadata), as: UTF8.self), now, hold.expiresAt])
-            try db.execute(sql: "UPDATE card SET held = ? WHERE id = ?", arguments: [next.held.minorUnits, card.id])
+            try db.cachedExecute(sql: "UPDATE card SET held = ? WHERE id = ?", arguments: [next.held.minorUnits, card.id])
             return hold
         }
     }
@@ -278,7 +277,7 @@ extension SQLiteLedger {
             let card = try self.card(db, id: hold.cardId)
             let change = try Rules.capture(card, held: hold.amount)
             let txn = try self.book(db, change, context, now: now, external: context.externalTransactionId, holdId: id, metadata: hold.metadata)
-            try db.execute(sql: "UPDATE hold SET status = 'CONFIRMED', resolved_at = ?, txn_id = ? WHERE id = ?", arguments: [now, txn.id, id])
+            try db.cachedExecute(sql: "UPDATE hold SET status = 'CONFIRMED', resolved_at = ?, txn_id = ? WHERE id = ?", arguments: [now, txn.id, id])
             return GiftResult(transaction: txn, card: try self.card(db, id: card.id))
         }
     }
@@ -306,13 +305,13 @@ extension SQLiteLedger {
 
     /// When the next open hold runs out, if any (for a timer that sleeps until then).
     public func nextHoldExpiry() async throws -> Date? {
-        let text = try await pool.read { db in try String.fetchOne(db, sql: "SELECT min(expires_at) FROM hold WHERE status = 'NEEDS_CONFIRMATION'") }
+        let text = try await pool.read { db in try db.cachedValue(String.self, sql: "SELECT min(expires_at) FROM hold WHERE status = 'NEEDS_CONFIRMATION'") }
         return text.flatMap(Self.date(from:))
     }
 
     @discardableResult
     func releaseExpiredHolds(_ db: Database, now: String) throws -> [HoldRecord] {
-        let ids = try String.fetchAll(db, sql: "SELECT id FROM hold WHERE status = 'NEEDS_CONFIRMATION' AND expires_at <= ?", arguments: [now])
+        let ids = try db.cachedValues(String.self, sql: "SELECT id FROM hold WHERE status = 'NEEDS_CONFIRMATION' AND expires_at <= ?", arguments: [now])
         var released: [HoldRecord] = []
         for id in ids {
             let hold = try loadHold(db, id)
@@ -325,13 +324,12 @@ extension SQLiteLedger {
     private func resolve(_ db: Database, _ hold: HoldRecord, as status: HoldStatus, now: String) throws {
         let card = try card(db, id: hold.cardId)
         let next = Rules.release(card, held: hold.amount)
-        try db.execute(sql: "UPDATE card SET held = ? WHERE id = ?", arguments: [next.held.minorUnits, card.id])
-        try db.execute(sql: "UPDATE hold SET status = ?, resolved_at = ? WHERE id = ?", arguments: [status.rawValue, now, hold.id])
+        try db.cachedExecute(sql: "UPDATE card SET held = ? WHERE id = ?", arguments: [next.held.minorUnits, card.id])
+        try db.cachedExecute(sql: "UPDATE hold SET status = ?, resolved_at = ? WHERE id = ?", arguments: [status.rawValue, now, hold.id])
     }
 
     func loadHold(_ db: Database, _ id: String) throws -> HoldRecord {
-        guard let row = try Row.fetchOne(
-            db, sql: "SELECT h.*, c.masked_number, c.currency FROM hold h JOIN card c ON c.id = h.card_id WHERE h.id = ?", arguments: [id])
+        guard let row = try db.cachedRow(sql: "SELECT h.*, c.masked_number, c.currency FROM hold h JOIN card c ON c.id = h.card_id WHERE h.id = ?", arguments: [id])
         else { throw LedgerError.holdNotFound }
         guard let status = HoldStatus(rawValue: row["status"]), let currency = Currency(code: row["currency"]) else {
             throw LedgerError.storageFailure("unreadable hold \(id)")
@@ -348,7 +346,7 @@ extension SQLiteLedger {
     static func newTransactionId(_ db: Database) throws -> Int64 {
         while true {
             let id = Int64.random(in: 1..<(1 << 53))
-            if try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM gift_txn WHERE id = ?)", arguments: [id]) == false { return id }
+            if try db.cachedValue(Bool.self, sql: "SELECT EXISTS (SELECT 1 FROM gift_txn WHERE id = ?)", arguments: [id]) == false { return id }
         }
     }
 
@@ -405,15 +403,15 @@ extension SQLiteLedger {
                 if held != row["hold_sum"] { problems.append("card \(id): held \(held) != sum of open holds \(row["hold_sum"] as Int64)") }
                 if held < 0 || held > balance { problems.append("card \(id): held \(held) outside 0…\(balance)") }
             }
-            let broken = try Int.fetchOne(db, sql: """
+            let broken = try db.cachedValue(Int.self, sql: """
                 SELECT count(*) FROM (
                   SELECT balance_after, lead(balance_before) OVER (PARTITION BY card_id ORDER BY seq) AS next_before
                   FROM gift_txn) WHERE next_before IS NOT NULL AND next_before != balance_after
                 """) ?? 0
             if broken > 0 { problems.append("\(broken) transactions do not chain (balance_before != previous balance_after)") }
-            let doubles = try Int.fetchOne(db, sql: "SELECT count(*) FROM (SELECT reverses_id FROM gift_txn WHERE reverses_id IS NOT NULL GROUP BY reverses_id HAVING count(*) > 1)") ?? 0
+            let doubles = try db.cachedValue(Int.self, sql: "SELECT count(*) FROM (SELECT reverses_id FROM gift_txn WHERE reverses_id IS NOT NULL GROUP BY reverses_id HAVING count(*) > 1)") ?? 0
             if doubles > 0 { problems.append("\(doubles) transactions reversed more than once") }
-            let prepaid = try Int.fetchOne(db, sql: """
+            let prepaid = try db.cachedValue(Int.self, sql: """
                 SELECT count(*) FROM contact c
                 WHERE c.prepaid_balance != (SELECT coalesce(sum(amount), 0) FROM prepaid_txn t WHERE t.contact_uuid = c.uuid)
                 """) ?? 0

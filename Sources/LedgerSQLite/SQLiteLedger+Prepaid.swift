@@ -6,13 +6,13 @@ import Ledger
 extension SQLiteLedger {
     public func addShop(_ shop: Shop) async throws {
         try await write { db in
-            try db.execute(sql: "INSERT INTO shop (uuid, name, reference) VALUES (?, ?, ?)", arguments: [shop.uuid, shop.name, shop.reference])
+            try db.cachedExecute(sql: "INSERT INTO shop (uuid, name, reference) VALUES (?, ?, ?)", arguments: [shop.uuid, shop.name, shop.reference])
         }
     }
 
     public func addContact(_ contact: Contact) async throws {
         try await write { db in
-            try db.execute(
+            try db.cachedExecute(
                 sql: "INSERT INTO contact (uuid, email, identifier_value, identifier_name, identifier_active, currency, prepaid_balance) VALUES (?, ?, ?, ?, ?, ?, 0)",
                 arguments: [contact.uuid, contact.email, contact.identifierValue, contact.identifierName, contact.identifierActive, contact.prepaidBalance.currency.code])
         }
@@ -31,11 +31,11 @@ extension SQLiteLedger {
     /// Reverses a prepaid transaction: a new one with the negated amount, once, never of a reversal.
     public func reversePrepaid(uuid: String, context: OperationContext) async throws -> PrepaidTransaction {
         try await mutate(context) { db, now in
-            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM prepaid_txn WHERE uuid = ?", arguments: [uuid]) else {
+            guard let row = try db.cachedRow(sql: "SELECT * FROM prepaid_txn WHERE uuid = ?", arguments: [uuid]) else {
                 throw LedgerError.transactionNotFound
             }
             guard (row["reverses_uuid"] as String?) == nil else { throw LedgerError.notReversible("a reversal cannot be reversed") }
-            if try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM prepaid_txn WHERE reverses_uuid = ?)", arguments: [uuid]) == true {
+            if try db.cachedValue(Bool.self, sql: "SELECT EXISTS (SELECT 1 FROM prepaid_txn WHERE reverses_uuid = ?)", arguments: [uuid]) == true {
                 throw LedgerError.alreadyReversed
             }
             let contact = try self.contact(db, uuid: row["contact_uuid"], identifierValue: nil)
@@ -64,7 +64,7 @@ extension SQLiteLedger {
                 arguments += [shopUuid]
             }
             let filter = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
-            let total = try Int.fetchOne(db, sql: "SELECT count(*) FROM prepaid_txn t \(filter)", arguments: arguments) ?? 0
+            let total = try db.cachedValue(Int.self, sql: "SELECT count(*) FROM prepaid_txn t \(filter)", arguments: arguments) ?? 0
             let rows = try Row.fetchAll(
                 db, sql: "SELECT t.* FROM prepaid_txn t \(filter) ORDER BY t.seq DESC LIMIT ? OFFSET ?",
                 arguments: arguments + [perPage, (page - 1) * perPage])
@@ -83,10 +83,10 @@ extension SQLiteLedger {
 
     private func bookPrepaid(_ db: Database, contact: Contact, shop: Shop, amount: Int64, after: Int64, reverses: String?, context: OperationContext, now: String) throws -> PrepaidTransaction {
         let uuid = UUID().uuidString.lowercased()
-        try db.execute(
+        try db.cachedExecute(
             sql: "INSERT INTO prepaid_txn (uuid, contact_uuid, shop_uuid, amount, balance_after, reverses_uuid, requested_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             arguments: [uuid, contact.uuid, shop.uuid, amount, after, reverses, context.requestedBy, now])
-        try db.execute(
+        try db.cachedExecute(
             sql: "UPDATE contact SET prepaid_balance = ? WHERE uuid = ? AND prepaid_balance = ?",
             arguments: [after, contact.uuid, contact.prepaidBalance.minorUnits])
         guard db.changesCount == 1 else { throw LedgerError.storageFailure("contact \(contact.uuid) changed under the writer") }
@@ -106,9 +106,9 @@ extension SQLiteLedger {
     func contact(_ db: Database, uuid: String?, identifierValue: String?) throws -> Contact {
         let row: Row?
         if let uuid {
-            row = try Row.fetchOne(db, sql: "SELECT * FROM contact WHERE uuid = ?", arguments: [uuid])
+            row = try db.cachedRow(sql: "SELECT * FROM contact WHERE uuid = ?", arguments: [uuid])
         } else if let identifierValue {
-            row = try Row.fetchOne(db, sql: "SELECT * FROM contact WHERE identifier_value = ?", arguments: [identifierValue])
+            row = try db.cachedRow(sql: "SELECT * FROM contact WHERE identifier_value = ?", arguments: [identifierValue])
         } else {
             throw LedgerError.invalidRequest("give contactUuid or contactIdentifierValue")
         }
@@ -119,7 +119,7 @@ extension SQLiteLedger {
     }
 
     func shop(_ db: Database, _ uuid: String) throws -> Shop {
-        guard let row = try Row.fetchOne(db, sql: "SELECT * FROM shop WHERE uuid = ?", arguments: [uuid]) else { throw LedgerError.shopNotFound }
+        guard let row = try db.cachedRow(sql: "SELECT * FROM shop WHERE uuid = ?", arguments: [uuid]) else { throw LedgerError.shopNotFound }
         return Shop(uuid: row["uuid"], name: row["name"], reference: row["reference"])
     }
 
