@@ -17,6 +17,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
     targets: [
         // System libraries (Debian -dev packages).
@@ -38,6 +39,11 @@ let package = Package(
             "Ledger", "CSQLite",
             .product(name: "GRDB", package: "GRDB.swift"),
         ]),
+        .target(name: "LedgerPostgres", dependencies: [
+            "Ledger", "CardReading",
+            .product(name: "PostgresNIO", package: "postgres-nio"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         .target(name: "LocalAPI", dependencies: [
             "CardReading", "Devices",
             .product(name: "Hummingbird", package: "hummingbird"),
@@ -47,13 +53,14 @@ let package = Package(
 
         // The daemon's wiring, and the two executables.
         .target(name: "Daemon", dependencies: [
-            "CardReading", "ESCPOS", "Ledger", "Devices", "LedgerSQLite", "LocalAPI", "GiftbridgeClient",
+            "CardReading", "ESCPOS", "Ledger", "Devices", "LedgerSQLite", "LedgerPostgres", "LocalAPI", "GiftbridgeClient",
             .product(name: "Configuration", package: "swift-configuration"),
             .product(name: "Yams", package: "Yams"),
             .product(name: "SystemPackage", package: "swift-system"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "PostgresNIO", package: "postgres-nio"),
         ]),
         .executableTarget(name: "giftbridged", dependencies: [
             "Daemon",
@@ -72,7 +79,7 @@ let package = Package(
         .testTarget(name: "CardReadingTests", dependencies: ["CardReading"]),
         .testTarget(name: "ESCPOSTests", dependencies: ["ESCPOS"]),
         .testTarget(name: "LedgerTests", dependencies: ["Ledger"]),
-        .testTarget(name: "LedgerSQLiteTests", dependencies: ["LedgerSQLite", "Ledger"]),
+        .testTarget(name: "LedgerSQLiteTests", dependencies: ["LedgerSQLite", "LedgerPostgres", "Ledger"]),
         .testTarget(name: "DevicesTests", dependencies: ["Devices", "TestSupport"]),
         .testTarget(name: "LocalAPITests", dependencies: ["LocalAPI"]),
         .testTarget(name: "DaemonTests", dependencies: ["Daemon", "TestSupport"]),

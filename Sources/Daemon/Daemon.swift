@@ -8,7 +8,9 @@ import Devices
 import Foundation
 import Hummingbird
 import Ledger
+import LedgerPostgres
 import LedgerSQLite
+import PostgresNIO
 import LocalAPI
 import Logging
 import ServiceLifecycle
@@ -30,9 +32,36 @@ public enum Daemon {
         let started = ContinuousClock.now
         try prepareDirectories(config)
         let keyer = CardKeyer(key: try loadOrCreateKey(config.keyFile))
-        let ledger: SQLiteLedger
-        do { ledger = try SQLiteLedger(path: config.ledgerPath, keyer: keyer, holdLifetime: TimeInterval(config.holdLifetimeSeconds)) } catch {
-            throw StartupError.unavailable("\(error)")
+        let ledger: any LedgerStore
+        var postgres: Task<Void, Never>?
+        defer { postgres?.cancel() }
+        switch config.ledgerBackend {
+        case .sqlite:
+            do { ledger = try SQLiteLedger(path: config.ledgerPath, keyer: keyer, holdLifetime: TimeInterval(config.holdLifetimeSeconds)) } catch {
+                throw StartupError.unavailable("\(error)")
+            }
+        case .postgresql(let host, let port, let socket, let user, let database, let passwordFile):
+            var password: String?
+            if let passwordFile {
+                guard let data = FileManager.default.contents(atPath: passwordFile) else {
+                    throw StartupError.unavailable("cannot read the PostgreSQL password file \(passwordFile)")
+                }
+                password = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+            }
+            var pg: PostgresClient.Configuration
+            if let socket {
+                pg = .init(unixSocketPath: socket.hasSuffix(".s.PGSQL.\(port)") ? socket : socket + "/.s.PGSQL.\(port)", username: user, password: password, database: database)
+            } else {
+                pg = .init(host: host ?? "localhost", port: port, username: user, password: password, database: database, tls: .prefer(.makeClientConfiguration()))
+            }
+            pg.options.connectTimeout = .seconds(5)
+            let client = PostgresClient(configuration: pg, backgroundLogger: logger)
+            postgres = Task { await client.run() }
+            let store = PostgresLedger(client: client, keyer: keyer, holdLifetime: TimeInterval(config.holdLifetimeSeconds), logger: logger)
+            do { try await store.migrate() } catch {
+                throw StartupError.unavailable("PostgreSQL ledger \(user)@\(host ?? socket ?? "")/\(database): \(error)")
+            }
+            ledger = store
         }
         if config.demo { try await seedDemoCards(ledger, currency: config.currency, logger: logger) }
         try refuseIfSocketInUse(config.socketPath)
@@ -51,7 +80,7 @@ public enum Daemon {
             notifier.notify("READY=1\nSTATUS=listening on \(config.socketPath)")
             let ms = (ContinuousClock.now - started).components.attoseconds / 1_000_000_000_000_000 + (ContinuousClock.now - started).components.seconds * 1000
             logger.info("ready", metadata: [
-                "socket": "\(config.socketPath)", "ledger": "\(config.ledgerPath)", "demo": "\(config.demo)",
+                "socket": "\(config.socketPath)", "ledger": "\(ledger.backendName)", "demo": "\(config.demo)",
                 "printer": "\(config.printer.map { $0.target.description } ?? "none")", "readers": "\(config.readers.count)",
                 "startup_ms": "\(ms)",
             ])
@@ -133,11 +162,13 @@ public enum Daemon {
         ("6035710000000068", .physical, .blocked, 1000, nil),
     ]
 
-    static func seedDemoCards(_ ledger: SQLiteLedger, currency: Currency, logger: Logger) async throws(StartupError) {
+    static func seedDemoCards(_ ledger: any LedgerStore, currency: Currency, logger: Logger) async throws(StartupError) {
         do {
             guard try await ledger.cardCount() == 0 else { return }
             for c in demoCards {
-                try ledger.addCard(number: c.number, form: c.form, status: c.status, balance: Money(minorUnits: c.minor, currency: currency), registrationCode: c.regCode)
+                try await ledger.addCard(
+                    number: c.number, form: c.form, status: c.status, balance: Money(minorUnits: c.minor, currency: currency),
+                    maximumBalance: nil, expiresOn: nil, registrationCode: c.regCode)
             }
             // A shop and two contacts for Piggy-style prepaid balances.
             try await ledger.addShop(Shop(uuid: "demo-shop", name: "giftbridge demo shop"))

@@ -156,7 +156,7 @@ extension DaemonBackend {
             throw APIError(.badRequest, "invalid_field", "expiresOn must be YYYY-MM-DD")
         }
         do {
-            try ledger.addCard(
+            try await ledger.addCard(
                 number: number, form: form, status: status, balance: Money(minorUnits: balance, currency: currency),
                 maximumBalance: request.maximumBalance.map { Money(minorUnits: $0, currency: currency) }, expiresOn: request.expiresOn,
                 registrationCode: request.registrationCode)

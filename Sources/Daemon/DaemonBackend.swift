@@ -28,7 +28,7 @@ final class ReaderStatus: Sendable {
 /// The daemon's side of the local API.
 struct DaemonBackend: APIBackend {
     let config: DaemonConfig
-    let ledger: SQLiteLedger
+    let ledger: any LedgerStore
     let pipeline: CardPipeline
     let readers: [ReaderStatus]
     let events: EventBus
@@ -39,9 +39,9 @@ struct DaemonBackend: APIBackend {
     func health() async -> HealthReport {
         let ledgerHealth: LedgerHealth
         do {
-            ledgerHealth = LedgerHealth(backend: "sqlite", ok: true, cards: try await ledger.cardCount())
+            ledgerHealth = LedgerHealth(backend: ledger.backendName, ok: true, cards: try await ledger.cardCount())
         } catch {
-            ledgerHealth = LedgerHealth(backend: "sqlite", ok: false, error: "\(error)")
+            ledgerHealth = LedgerHealth(backend: ledger.backendName, ok: false, error: "\(error)")
         }
         let printers = pipeline.spooler.map { [$0.info] } ?? []
         let readerInfos = readers.map { $0.info(withUdev: false) }

@@ -45,6 +45,15 @@ public struct ReaderConfig: Sendable, Equatable {
     public var lrc: LRCMode
 }
 
+/// Where the embedded ledger lives.
+public enum LedgerBackend: Sendable, Equatable {
+    case sqlite
+    /// A PostgreSQL server shared by several tills: TCP host and port, or a Unix socket path.
+    case postgresql(host: String?, port: Int, socket: String?, user: String, database: String, passwordFile: String?)
+
+    public enum Kind: String, CaseIterable, Sendable { case sqlite, postgresql }
+}
+
 public struct PrinterConfig: Sendable, Equatable {
     public var target: PrinterTarget
     public var profile: PrinterProfile
@@ -64,6 +73,7 @@ public struct DaemonConfig: Sendable {
     public var stateDirectory: String
     public var socketPath: String
     public var allowSimulate: Bool
+    public var ledgerBackend: LedgerBackend
     public var ledgerPath: String
     public var keyFile: String
     public var currency: Currency
@@ -89,6 +99,9 @@ enum ConfigSchema {
         "api.socket": .scalar, "api.simulate": .scalar,
         "state.directory": .scalar,
         "ledger.path": .scalar, "ledger.key-file": .scalar, "ledger.currency": .scalar, "ledger.hold-ttl-seconds": .scalar,
+        "ledger.backend": .scalar, "ledger.postgresql.host": .scalar, "ledger.postgresql.port": .scalar,
+        "ledger.postgresql.socket": .scalar, "ledger.postgresql.user": .scalar, "ledger.postgresql.database": .scalar,
+        "ledger.postgresql.password-file": .scalar,
         "shop.name": .scalar, "shop.header": .list, "shop.footer": .list, "shop.terminal": .scalar,
         "printer.target": .scalar, "printer.profile": .scalar, "printer.connect-timeout-ms": .scalar,
         "swipe.action": .scalar,
@@ -214,6 +227,7 @@ extension DaemonConfig {
             stateDirectory: state,
             socketPath: try absolutePath("api.socket", default: demo ? state + "/api.sock" : defaultSocket),
             allowSimulate: try parse("api.simulate", default: demo, bool, expected: "true or false"),
+            ledgerBackend: .sqlite,
             ledgerPath: try absolutePath("ledger.path", default: state + "/ledger.sqlite"),
             keyFile: try absolutePath("ledger.key-file", default: state + "/card-key"),
             currency: try parse("ledger.currency", default: .eur, { Currency(code: $0) }, expected: "a three-letter ISO 4217 currency code"),
@@ -230,6 +244,23 @@ extension DaemonConfig {
             configFile: FileManager.default.fileExists(atPath: file) ? file : nil)
         if config.socketPath.utf8.count >= 108 {
             throw ConfigError(key: "api.socket", "the path is longer than a Unix socket path may be (107 bytes)")
+        }
+
+        if try choice("ledger.backend", default: LedgerBackend.Kind.sqlite) == .postgresql {
+            let host = string("ledger.postgresql.host")
+            let socket = string("ledger.postgresql.socket")
+            guard (host == nil) != (socket == nil) else {
+                throw ConfigError(key: "ledger.postgresql.host", "give exactly one of ledger.postgresql.host and ledger.postgresql.socket")
+            }
+            if let socket, !socket.hasPrefix("/") { throw ConfigError(key: "ledger.postgresql.socket", "'\(socket)' is not an absolute path") }
+            let passwordFile = string("ledger.postgresql.password-file")
+            if let passwordFile, !passwordFile.hasPrefix("/") {
+                throw ConfigError(key: "ledger.postgresql.password-file", "'\(passwordFile)' is not an absolute path")
+            }
+            config.ledgerBackend = .postgresql(
+                host: host, port: try int("ledger.postgresql.port", default: 5432, range: 1...65535), socket: socket,
+                user: string("ledger.postgresql.user") ?? "giftbridge", database: string("ledger.postgresql.database") ?? "giftbridge",
+                passwordFile: passwordFile)
         }
 
         let targetText = string("printer.target") ?? (demo ? "file:" + state + "/receipts.escpos" : nil)

@@ -1,5 +1,5 @@
 import Foundation
-import LedgerSQLite
+import Ledger
 import LocalAPI
 import Logging
 import ServiceLifecycle
@@ -9,12 +9,12 @@ import Synchronization
 /// earliest open hold expires, or until a new hold is reserved (which may expire sooner): no
 /// polling.
 final class HoldExpiryService: Service, Sendable {
-    private let ledger: SQLiteLedger
+    private let ledger: any LedgerStore
     private let events: EventBus
     private let logger: Logger
     private let signal = WakeSignal()
 
-    init(ledger: SQLiteLedger, events: EventBus, logger: Logger) {
+    init(ledger: any LedgerStore, events: EventBus, logger: Logger) {
         self.ledger = ledger
         self.events = events
         self.logger = logger

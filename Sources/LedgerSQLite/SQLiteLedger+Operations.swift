@@ -345,40 +345,15 @@ extension SQLiteLedger {
     /// A random positive id below 2^53 (exact in JSON numbers), unused so far.
     static func newTransactionId(_ db: Database) throws -> Int64 {
         while true {
-            let id = Int64.random(in: 1..<(1 << 53))
+            let id = LedgerTime.newTransactionId()
             if try db.cachedValue(Bool.self, sql: "SELECT EXISTS (SELECT 1 FROM gift_txn WHERE id = ?)", arguments: [id]) == false { return id }
         }
     }
 
-    static func newAuthCode() -> String {
-        let n = Int.random(in: 0..<1_000_000)
-        let s = String(n)
-        return String(repeating: "0", count: 6 - s.count) + s
-    }
-
-    static func newHoldId() -> String {
-        let alphabet = Array("0123456789abcdefghijklmnopqrstuvwxyz")
-        return String((0..<28).map { _ in alphabet[Int.random(in: 0..<alphabet.count)] })
-    }
-
-    static func timestamp(_ date: Date) -> String {
-        let ms = Int64((date.timeIntervalSince1970 * 1000).rounded(.down))
-        let seconds = ms / 1000
-        var t = time_t(seconds)
-        var parts = tm()
-        gmtime_r(&t, &parts)
-        func pad(_ v: Int32, _ width: Int) -> String {
-            let s = String(v)
-            return String(repeating: "0", count: max(0, width - s.count)) + s
-        }
-        return "\(pad(parts.tm_year + 1900, 4))-\(pad(parts.tm_mon + 1, 2))-\(pad(parts.tm_mday, 2))T\(pad(parts.tm_hour, 2)):\(pad(parts.tm_min, 2)):\(pad(parts.tm_sec, 2)).\(pad(Int32(ms % 1000), 3))Z"
-    }
-
-    static func date(from text: String) -> Date? {
-        let f = ISO8601DateFormatter()
-        f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return f.date(from: text)
-    }
+    static func newAuthCode() -> String { LedgerTime.newAuthCode() }
+    static func newHoldId() -> String { LedgerTime.newHoldId() }
+    static func timestamp(_ date: Date) -> String { LedgerTime.timestamp(date) }
+    static func date(from text: String) -> Date? { LedgerTime.date(from: text) }
 }
 
 extension SQLiteLedger {

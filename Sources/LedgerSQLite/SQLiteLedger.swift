@@ -8,7 +8,8 @@ import Ledger
 ///
 /// Card numbers are never stored: a card is found by the HMAC of its number (``CardKeyer``), and
 /// only the masked number is kept for display.
-public final class SQLiteLedger: GiftLedger {
+public final class SQLiteLedger: LedgerStore {
+    public var backendName: String { "sqlite" }
     public let path: String
     let pool: DatabasePool
     let keyer: CardKeyer

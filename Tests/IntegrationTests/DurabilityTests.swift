@@ -92,3 +92,57 @@ import TestSupport
         #expect(try await Self.openLedger(state).verifyInvariants() == [])
     }
 }
+
+/// Tills sharing one PostgreSQL ledger (`scripts/test` starts a server; skipped without one).
+@Suite(.serialized, .enabled(if: ProcessInfo.processInfo.environment["GIFTBRIDGE_TEST_POSTGRES"] != nil))
+struct SharedPostgresLedgerTests {
+    @Test func twoTillsOnOnePostgresLedgerNeverOverdraw() throws {
+        let socketDir = try #require(ProcessInfo.processInfo.environment["GIFTBRIDGE_TEST_POSTGRES"])
+        let database = "gbi_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(12).lowercased()
+        let psql = Process()
+        psql.executableURL = URL(fileURLWithPath: "/usr/bin/psql")
+        psql.arguments = ["-h", socketDir, "-U", "postgres", "-q", "-c", "CREATE DATABASE \(database)"]
+        try psql.run()
+        psql.waitUntilExit()
+        #expect(psql.terminationStatus == 0)
+
+        let shared = try TemporaryDirectory()
+        let config = """
+            ledger:
+              backend: postgresql
+              key-file: \(shared.file("card-key"))
+              postgresql:
+                socket: \(socketDir)
+                user: postgres
+                database: \(database)
+            """
+        var tills: [DaemonProcess] = []
+        var sockets: [String] = []
+        for _ in 0..<2 {
+            let dir = try TemporaryDirectory()
+            try config.write(toFile: dir.file("c.yaml"), atomically: true, encoding: .utf8)
+            let d = try DaemonProcess(arguments: ["--demo", "--config", dir.file("c.yaml"), "--state-dir", dir.file("s")], dir: dir)
+            try d.waitUntilReady()
+            tills.append(d)
+            sockets.append(dir.file("s/api.sock"))
+        }
+        let health = json(try UnixHTTPClient(socketPath: sockets[1]).get("/v1/health").text)
+        #expect((health["ledger"] as? [String: Any])?["backend"] as? String == "postgresql")
+        #expect((health["ledger"] as? [String: Any])?["cards"] as? Int == 5)
+
+        let outcomes = Mutex<[Int: Int]>([:])
+        let tillSockets = sockets
+        DispatchQueue.concurrentPerform(iterations: 200) { i in
+            let client = UnixHTTPClient(socketPath: tillSockets[i % 2], timeoutMs: 30_000)
+            let body = #"{"cardInfo":{"printedCardNumber":"6006491000000000018"},"amount":40}"#
+            let status = (try? client.post("/v1/gift/redeem", json: Array(body.utf8)).status) ?? -1
+            outcomes.withLock { $0[status, default: 0] += 1 }
+        }
+        let counts = outcomes.withLock { $0 }
+        #expect(counts[200] == 100, "\(counts)")
+        #expect(counts[422] == 100, "\(counts)")
+        let balance = json(try UnixHTTPClient(socketPath: tillSockets[0]).post("/v1/gift/balance", json: Array(#"{"cardInfo":{"printedCardNumber":"6006491000000000018"}}"#.utf8)).text)
+        #expect(balance["currentBalanceMinor"] as? Int == 0)
+        for d in tills { #expect(try d.terminate().status == 0) }
+    }
+}

@@ -3,8 +3,11 @@ import Foundation
 import GRDB
 import Ledger
 import Synchronization
+import Logging
+import PostgresNIO
 import Testing
 
+@testable import LedgerPostgres
 @testable import LedgerSQLite
 
 /// A clock the test moves by hand.
@@ -14,25 +17,94 @@ final class TestClock: Sendable {
     func advance(_ seconds: TimeInterval) { now.withLock { $0 = $0.addingTimeInterval(seconds) } }
 }
 
-final class OpsFixture {
+/// The store a test runs against: SQLite always, PostgreSQL when `GIFTBRIDGE_TEST_POSTGRES`
+/// names the socket directory of a server (`scripts/test` starts one).
+enum StoreKind: String, CaseIterable, Sendable, CustomTestStringConvertible {
+    case sqlite, postgresql
+    var testDescription: String { rawValue }
+
+    static let postgresSocket = ProcessInfo.processInfo.environment["GIFTBRIDGE_TEST_POSTGRES"].flatMap { $0.isEmpty ? nil : $0 }
+    static let available: [StoreKind] = postgresSocket == nil ? [.sqlite] : [.sqlite, .postgresql]
+}
+
+final class OpsFixture: @unchecked Sendable {
+    let kind: StoreKind
     let dir: String
-    let ledger: SQLiteLedger
+    let ledger: any LedgerStore
     let clock = TestClock()
     let keyer = CardKeyer(key: Array("test key: sixteen bytes or more".utf8))
+    private var pgClient: PostgresClient?
+    private var pgTask: Task<Void, Never>?
 
-    init(holdLifetime: TimeInterval = 1800) throws {
-        dir = NSTemporaryDirectory() + "ops-" + UUID().uuidString
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        let clock = clock
-        ledger = try SQLiteLedger(path: dir + "/ledger.sqlite", keyer: keyer, holdLifetime: holdLifetime, clock: { clock.read() })
+    private init(kind: StoreKind, dir: String, ledger: any LedgerStore, pgClient: PostgresClient?, pgTask: Task<Void, Never>?) {
+        self.kind = kind
+        self.dir = dir
+        self.ledger = ledger
+        self.pgClient = pgClient
+        self.pgTask = pgTask
     }
 
-    deinit { try? FileManager.default.removeItem(atPath: dir) }
+    static func make(_ kind: StoreKind, holdLifetime: TimeInterval = 1800) async throws -> OpsFixture {
+        let dir = NSTemporaryDirectory() + "ops-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let keyer = CardKeyer(key: Array("test key: sixteen bytes or more".utf8))
+        let clock = TestClock()
+        switch kind {
+        case .sqlite:
+            let ledger = try SQLiteLedger(path: dir + "/ledger.sqlite", keyer: keyer, holdLifetime: holdLifetime, clock: { clock.read() })
+            let f = OpsFixture(kind: kind, dir: dir, ledger: ledger, pgClient: nil, pgTask: nil)
+            f.clockBox = clock
+            return f
+        case .postgresql:
+            let socket = try #require(StoreKind.postgresSocket) + "/.s.PGSQL.5432"
+            let database = "gbt_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(16).lowercased()
+            let logger = Logger(label: "test")
+            let admin = PostgresClient(configuration: .init(unixSocketPath: socket, username: "postgres", password: nil, database: "postgres"), backgroundLogger: logger)
+            let adminTask = Task { await admin.run() }
+            try await admin.query("CREATE DATABASE \(unescaped: database)")
+            adminTask.cancel()
+            let client = PostgresClient(configuration: .init(unixSocketPath: socket, username: "postgres", password: nil, database: database), backgroundLogger: logger)
+            let task = Task { await client.run() }
+            let ledger = PostgresLedger(client: client, keyer: keyer, holdLifetime: holdLifetime, logger: logger, clock: { clock.read() })
+            try await ledger.migrate()
+            let f = OpsFixture(kind: kind, dir: dir, ledger: ledger, pgClient: client, pgTask: task)
+            f.clockBox = clock
+            return f
+        }
+    }
+
+    private var clockBox: TestClock?
+    var testClock: TestClock { clockBox! }
+
+    deinit {
+        pgTask?.cancel()
+        try? FileManager.default.removeItem(atPath: dir)
+    }
+
+    @discardableResult
+    func addCard(
+        number: String, form: CardForm = .physical, status: CardStatus = .active, balance: Money, maximumBalance: Money? = nil,
+        expiresOn: String? = nil, registrationCode: String? = nil
+    ) async throws -> Int64 {
+        try await ledger.addCard(
+            number: number, form: form, status: status, balance: balance, maximumBalance: maximumBalance, expiresOn: expiresOn,
+            registrationCode: registrationCode)
+    }
+
+    /// Runs SQL on the store's database directly (to prove the database itself refuses it).
+    func rawExecute(_ sql: String) async throws {
+        if let pgClient {
+            try await pgClient.query(PostgresQuery(unsafeSQL: sql))
+        } else {
+            let db = try DatabaseQueue(path: dir + "/ledger.sqlite")
+            try await db.write { try $0.execute(sql: sql) }
+        }
+    }
 
     /// balance = Σ transactions, held = Σ open holds, 0 ≤ held ≤ balance, for every card.
     func checkInvariants() async throws {
         #expect(try await ledger.verifyInvariants() == [])
-        try checkInvariantsDirectly()
+        if kind == .sqlite { try checkInvariantsDirectly() }
     }
 
     /// The same, in SQL written here, so the check does not rest on the code it checks.
@@ -57,9 +129,9 @@ final class OpsFixture {
     let card2 = CardInfo(printedCardNumber: "6035710000000028")
     let eur = Currency.eur
 
-    @Test func theGiftServiceLifeOfACard() async throws {
-        let f = try OpsFixture()
-        try f.ledger.addCard(number: "6035710000000000", status: .inactive, balance: .zero(eur))
+    @Test(arguments: StoreKind.available) func theGiftServiceLifeOfACard(_ kind: StoreKind) async throws {
+        let f = try await OpsFixture.make(kind)
+        try await f.addCard(number: "6035710000000000", status: .inactive, balance: .zero(eur))
         let ctx = OperationContext(storeCode: "S1", terminalId: "T1", cashier: "ann", checkNumber: "42")
 
         let sold = try await f.ledger.execute(.sell(card1, amount: 5000), context: ctx)
@@ -100,11 +172,11 @@ final class OpsFixture {
         try await f.checkInvariants()
     }
 
-    @Test func vendorRulesAreEnforcedByTheStore() async throws {
-        let f = try OpsFixture()
-        try f.ledger.addCard(number: "6035710000000000", form: .digital, balance: Money(minorUnits: 1000, currency: eur))
-        try f.ledger.addCard(number: "6035710000000028", balance: Money(minorUnits: 1000, currency: eur), maximumBalance: Money(minorUnits: 1500, currency: eur), expiresOn: "2026-12-31")
-        try f.ledger.addCard(number: "6035710000000048", balance: Money(minorUnits: 1000, currency: eur), expiresOn: "2026-01-01")
+    @Test(arguments: StoreKind.available) func vendorRulesAreEnforcedByTheStore(_ kind: StoreKind) async throws {
+        let f = try await OpsFixture.make(kind)
+        try await f.addCard(number: "6035710000000000", form: .digital, balance: Money(minorUnits: 1000, currency: eur))
+        try await f.addCard(number: "6035710000000028", balance: Money(minorUnits: 1000, currency: eur), maximumBalance: Money(minorUnits: 1500, currency: eur), expiresOn: "2026-12-31")
+        try await f.addCard(number: "6035710000000048", balance: Money(minorUnits: 1000, currency: eur), expiresOn: "2026-01-01")
         let ctx = OperationContext()
         await #expect(throws: LedgerError.cardCannotBeLoaded) { try await f.ledger.execute(.reload(card1, amount: 100), context: ctx) }
         await #expect(throws: LedgerError.maximumBalanceExceeded) { try await f.ledger.execute(.reload(card2, amount: 501), context: ctx) }
@@ -121,9 +193,9 @@ final class OpsFixture {
         try await f.checkInvariants()
     }
 
-    @Test func piggyReversalOnlyOfTheLastTransaction() async throws {
-        let f = try OpsFixture()
-        try f.ledger.addCard(number: "6035710000000000", balance: Money(minorUnits: 5000, currency: eur))
+    @Test(arguments: StoreKind.available) func piggyReversalOnlyOfTheLastTransaction(_ kind: StoreKind) async throws {
+        let f = try await OpsFixture.make(kind)
+        try await f.addCard(number: "6035710000000000", balance: Money(minorUnits: 5000, currency: eur))
         let first = try await f.ledger.execute(.redeem(card1, amount: 100, tip: 0), context: .init())
         let second = try await f.ledger.execute(.redeem(card1, amount: 200, tip: 0), context: .init())
         await #expect(throws: LedgerError.notLastTransaction) { try await f.ledger.execute(.reverseLast(transactionId: first.transaction.id), context: .init()) }
@@ -134,10 +206,10 @@ final class OpsFixture {
         try await f.checkInvariants()
     }
 
-    @Test func exchangeMovesTheBalanceToANewCard() async throws {
-        let f = try OpsFixture()
-        try f.ledger.addCard(number: "6035710000000000", form: .digital, balance: Money(minorUnits: 4200, currency: eur))
-        try f.ledger.addCard(number: "6035710000000028", status: .inactive, balance: .zero(eur))
+    @Test(arguments: StoreKind.available) func exchangeMovesTheBalanceToANewCard(_ kind: StoreKind) async throws {
+        let f = try await OpsFixture.make(kind)
+        try await f.addCard(number: "6035710000000000", form: .digital, balance: Money(minorUnits: 4200, currency: eur))
+        try await f.addCard(number: "6035710000000028", status: .inactive, balance: .zero(eur))
         let r = try await f.ledger.execute(.exchange(card1, to: card2), context: OperationContext(externalTransactionId: "x-1"))
         #expect(r.card.balance.minorUnits == 4200)
         #expect(r.card.status == .active)
@@ -153,9 +225,9 @@ final class OpsFixture {
         try await f.checkInvariants()
     }
 
-    @Test func timeoutReversalByExternalId() async throws {
-        let f = try OpsFixture()
-        try f.ledger.addCard(number: "6035710000000000", balance: Money(minorUnits: 5000, currency: eur))
+    @Test(arguments: StoreKind.available) func timeoutReversalByExternalId(_ kind: StoreKind) async throws {
+        let f = try await OpsFixture.make(kind)
+        try await f.addCard(number: "6035710000000000", balance: Money(minorUnits: 5000, currency: eur))
         let ctx = OperationContext(externalTransactionId: "pos-1")
         _ = try await f.ledger.execute(.redeem(card1, amount: 1000, tip: 0), context: ctx)
         await #expect(throws: LedgerError.duplicateExternalTransactionId) { try await f.ledger.execute(.redeem(card1, amount: 1000, tip: 0), context: ctx) }
@@ -171,9 +243,9 @@ final class OpsFixture {
         try await f.checkInvariants()
     }
 
-    @Test func idempotencyReturnsTheFirstAnswer() async throws {
-        let f = try OpsFixture()
-        try f.ledger.addCard(number: "6035710000000000", balance: Money(minorUnits: 5000, currency: eur))
+    @Test(arguments: StoreKind.available) func idempotencyReturnsTheFirstAnswer(_ kind: StoreKind) async throws {
+        let f = try await OpsFixture.make(kind)
+        try await f.addCard(number: "6035710000000000", balance: Money(minorUnits: 5000, currency: eur))
         let ctx = OperationContext(idempotency: Idempotency(scope: "till-1", key: "k1", requestHash: "h1"))
         let first = try await f.ledger.execute(.redeem(card1, amount: 1000, tip: 0), context: ctx)
         let again = try await f.ledger.execute(.redeem(card1, amount: 1000, tip: 0), context: ctx)
@@ -188,9 +260,9 @@ final class OpsFixture {
         try await f.checkInvariants()
     }
 
-    @Test func holdsAreReservedConfirmedCancelledAndExpire() async throws {
-        let f = try OpsFixture(holdLifetime: 60)
-        try f.ledger.addCard(number: "6035710000000000", balance: Money(minorUnits: 5000, currency: eur))
+    @Test(arguments: StoreKind.available) func holdsAreReservedConfirmedCancelledAndExpire(_ kind: StoreKind) async throws {
+        let f = try await OpsFixture.make(kind, holdLifetime: 60)
+        try await f.addCard(number: "6035710000000000", balance: Money(minorUnits: 5000, currency: eur))
         let hold = try await f.ledger.reserveHold(card1, amount: 2000, metadata: ["receiptNumber": "Bon 1"], context: .init())
         #expect(hold.status == .needsConfirmation)
         #expect(try await f.ledger.balance(of: card1, context: .init()).available.minorUnits == 3000)
@@ -211,8 +283,8 @@ final class OpsFixture {
 
         // An unconfirmed hold is released by itself when its time is up.
         let third = try await f.ledger.reserveHold(card1, amount: 500, metadata: [:], context: .init())
-        #expect(try await f.ledger.nextHoldExpiry() == SQLiteLedger.date(from: third.expiresAt))
-        f.clock.advance(61)
+        #expect(try await f.ledger.nextHoldExpiry() == LedgerTime.date(from: third.expiresAt))
+        f.testClock.advance(61)
         let released = try await f.ledger.releaseExpiredHolds()
         #expect(released.map(\.id) == [third.id])
         #expect(released.first?.status == .expired)
@@ -223,18 +295,18 @@ final class OpsFixture {
         try await f.checkInvariants()
     }
 
-    @Test func transactionsAreAppendOnly() async throws {
-        let f = try OpsFixture()
-        try f.ledger.addCard(number: "6035710000000000", balance: Money(minorUnits: 5000, currency: eur))
-        let db = try DatabaseQueue(path: f.dir + "/ledger.sqlite")
-        #expect(throws: DatabaseError.self) { try db.write { try $0.execute(sql: "UPDATE gift_txn SET amount = 1") } }
-        #expect(throws: DatabaseError.self) { try db.write { try $0.execute(sql: "DELETE FROM gift_txn") } }
-        #expect(throws: DatabaseError.self) { try db.write { try $0.execute(sql: "UPDATE card SET balance = -1") } }
+    @Test(arguments: StoreKind.available) func transactionsAreAppendOnly(_ kind: StoreKind) async throws {
+        let f = try await OpsFixture.make(kind)
+        try await f.addCard(number: "6035710000000000", balance: Money(minorUnits: 5000, currency: eur))
+        await #expect(throws: (any Error).self) { try await f.rawExecute("UPDATE gift_txn SET amount = 1") }
+        await #expect(throws: (any Error).self) { try await f.rawExecute("DELETE FROM gift_txn") }
+        await #expect(throws: (any Error).self) { try await f.rawExecute("UPDATE card SET balance = -1") }
+        try await f.checkInvariants()
     }
 
-    @Test func concurrentRedeemsNeverOverdraw() async throws {
-        let f = try OpsFixture()
-        try f.ledger.addCard(number: "6035710000000000", balance: Money(minorUnits: 10_000, currency: eur))
+    @Test(arguments: StoreKind.available) func concurrentRedeemsNeverOverdraw(_ kind: StoreKind) async throws {
+        let f = try await OpsFixture.make(kind)
+        try await f.addCard(number: "6035710000000000", balance: Money(minorUnits: 10_000, currency: eur))
         let ledger = f.ledger
         let card = card1
         let outcomes = await withTaskGroup(of: Bool.self) { group in
@@ -248,10 +320,10 @@ final class OpsFixture {
         try await f.checkInvariants()
     }
 
-    @Test func randomOperationsKeepTheInvariants() async throws {
-        let f = try OpsFixture()
-        try f.ledger.addCard(number: "6035710000000000", balance: Money(minorUnits: 5000, currency: eur))
-        try f.ledger.addCard(number: "6035710000000028", status: .inactive, balance: .zero(eur))
+    @Test(arguments: StoreKind.available) func randomOperationsKeepTheInvariants(_ kind: StoreKind) async throws {
+        let f = try await OpsFixture.make(kind)
+        try await f.addCard(number: "6035710000000000", balance: Money(minorUnits: 5000, currency: eur))
+        try await f.addCard(number: "6035710000000028", status: .inactive, balance: .zero(eur))
         var generator = SystemRandomNumberGenerator()
         var ids: [Int64] = []
         var holds: [String] = []
@@ -266,7 +338,7 @@ final class OpsFixture {
             case 4: if let h = try? await f.ledger.reserveHold(card, amount: amount, metadata: [:], context: .init()) { holds.append(h.id) }
             case 5: if let h = holds.randomElement(using: &generator) { _ = try? await f.ledger.confirmHold(id: h, context: .init()) }
             case 6: if let h = holds.randomElement(using: &generator) { _ = try? await f.ledger.cancelHold(id: h, context: .init()) }
-            default: f.clock.advance(600)
+            default: f.testClock.advance(600)
             }
         }
         try await f.checkInvariants()

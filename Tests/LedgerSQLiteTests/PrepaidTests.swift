@@ -5,8 +5,8 @@ import Testing
 @testable import LedgerSQLite
 
 @Suite struct PrepaidTests {
-    func fixture() async throws -> OpsFixture {
-        let f = try OpsFixture()
+    func fixture(_ kind: StoreKind) async throws -> OpsFixture {
+        let f = try await OpsFixture.make(kind)
         try await f.ledger.addShop(Shop(uuid: "shop-1", name: "Krusty Krab"))
         try await f.ledger.addShop(Shop(uuid: "shop-2", name: "Chum Bucket"))
         try await f.ledger.addContact(Contact(uuid: "c-1", email: "sb@example.com", identifierValue: "7890UIOL", identifierName: "Krabby Membership", prepaidBalance: .zero(.eur)))
@@ -14,8 +14,8 @@ import Testing
         return f
     }
 
-    @Test func transactionsChangeTheContactsBalanceAndNeverBelowZero() async throws {
-        let f = try await fixture()
+    @Test(arguments: StoreKind.available) func transactionsChangeTheContactsBalanceAndNeverBelowZero(_ kind: StoreKind) async throws {
+        let f = try await fixture(kind)
         let up = try await f.ledger.prepaidTransaction(contactUuid: "c-1", identifierValue: nil, shopUuid: "shop-1", amount: 5000, context: .init())
         #expect(up.balanceAfter == 5000)
         let down = try await f.ledger.prepaidTransaction(contactUuid: nil, identifierValue: "7890UIOL", shopUuid: "shop-1", amount: -1000, context: .init())
@@ -37,8 +37,8 @@ import Testing
         #expect(try await f.ledger.prepaidBalance(contactUuid: "c-1").prepaidBalance.minorUnits == 4000)
     }
 
-    @Test func reversalNegatesOnceAndNotAReversal() async throws {
-        let f = try await fixture()
+    @Test(arguments: StoreKind.available) func reversalNegatesOnceAndNotAReversal(_ kind: StoreKind) async throws {
+        let f = try await fixture(kind)
         let t = try await f.ledger.prepaidTransaction(contactUuid: "c-1", identifierValue: nil, shopUuid: "shop-1", amount: 2500, context: .init())
         let r = try await f.ledger.reversePrepaid(uuid: t.uuid, context: .init())
         #expect(r.amount == -2500)
@@ -53,8 +53,8 @@ import Testing
         await #expect(throws: LedgerError.insufficientFunds) { try await f.ledger.reversePrepaid(uuid: top.uuid, context: .init()) }
     }
 
-    @Test func listsArePagedAndFiltered() async throws {
-        let f = try await fixture()
+    @Test(arguments: StoreKind.available) func listsArePagedAndFiltered(_ kind: StoreKind) async throws {
+        let f = try await fixture(kind)
         for i in 1...7 {
             _ = try await f.ledger.prepaidTransaction(contactUuid: i % 2 == 0 ? "c-2" : "c-1", identifierValue: nil, shopUuid: i <= 5 ? "shop-1" : "shop-2", amount: Int64(i * 100), context: .init())
         }
@@ -75,8 +75,8 @@ import Testing
         #expect(c1shop2.items.first?.shop.name == "Chum Bucket")
     }
 
-    @Test func idempotentTopUp() async throws {
-        let f = try await fixture()
+    @Test(arguments: StoreKind.available) func idempotentTopUp(_ kind: StoreKind) async throws {
+        let f = try await fixture(kind)
         let ctx = OperationContext(idempotency: Idempotency(scope: "t", key: "k", requestHash: "h"))
         let a = try await f.ledger.prepaidTransaction(contactUuid: "c-1", identifierValue: nil, shopUuid: "shop-1", amount: 100, context: ctx)
         let b = try await f.ledger.prepaidTransaction(contactUuid: "c-1", identifierValue: nil, shopUuid: "shop-1", amount: 100, context: ctx)
