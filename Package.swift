@@ -72,7 +72,11 @@ let package = Package(
         ]),
 
         // Benchmarks (release build: Benchmarks/run).
-        .executableTarget(name: "giftbridge-bench", dependencies: ["LedgerSQLite", "Ledger", "CardReading", "ESCPOS", "CSQLite"], path: "Benchmarks/giftbridge-bench"),
+        .executableTarget(name: "giftbridge-bench", dependencies: [
+            "LedgerSQLite", "LedgerPostgres", "Ledger", "CardReading", "ESCPOS", "CSQLite",
+            .product(name: "PostgresNIO", package: "postgres-nio"),
+            .product(name: "Logging", package: "swift-log"),
+        ], path: "Benchmarks/giftbridge-bench"),
 
         // Tests beside each module; TestSupport holds real kernel objects (pty, TCP, datagram).
         .target(name: "TestSupport", path: "Tests/TestSupport"),

@@ -124,10 +124,21 @@ func median(_ xs: [Double]) -> Double { xs.sorted()[xs.count / 2] }
 let l = median(ledgerRates)
 let r = median(rawRates)
 let receipt = receiptRun()
+var postgres: [(Double, Double)] = []
+if let socketDir = ProcessInfo.processInfo.environment["GIFTBRIDGE_BENCH_POSTGRES"] {
+    for _ in 0..<rounds { postgres.append(try await PostgresBench.run(socketDir: socketDir, count: count, keyer: keyer, number: number)) }
+}
 print("| measure | value |")
 print("|---|---|")
 print("| SQLite version | \(String(cString: sqlite3_libversion())) |")
 print("| durable redeems/s, giftbridge ledger (median of \(rounds) × \(count)) | \(Int(l)) |")
 print("| durable redeems/s, same SQL on SQLite C API | \(Int(r)) |")
 print("| ratio ledger / direct (budget ≥ 0.80) | \(String(format: "%.2f", l / r)) |")
+if !postgres.isEmpty {
+    let pl = median(postgres.map(\.0))
+    let pd = median(postgres.map(\.1))
+    print("| durable redeems/s, giftbridge ledger on PostgreSQL (median of \(rounds) × \(count)) | \(Int(pl)) |")
+    print("| durable redeems/s, same SQL via pgbench -M prepared | \(Int(pd)) |")
+    print("| ratio ledger / direct on PostgreSQL (budget ≥ 0.80) | \(String(format: "%.2f", pl / pd)) |")
+}
 print("| balance receipts encoded/s (\(receipt.bytes) bytes each) | \(Int(receipt.perSecond)) |")

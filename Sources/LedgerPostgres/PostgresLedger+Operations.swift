@@ -128,19 +128,11 @@ extension PostgresLedger {
             reversesId: reverses, holdId: holdId, metadata: metadata, storeCode: ctx.storeCode, terminalId: ctx.terminalId,
             cashier: ctx.cashier, checkNumber: ctx.checkNumber, requestedBy: ctx.requestedBy, createdAt: now)
         let metadataJSON = try metadata.map { String(decoding: try JSONEncoder().encode($0), as: UTF8.self) }
-        try await exec(conn, """
-            INSERT INTO gift_txn (id, card_id, seq, kind, amount, tip, balance_before, balance_after, auth_code, external_txn_id,
-                reverses_id, hold_id, metadata, store_code, terminal_id, cashier, check_number, requested_by, created_at)
-            VALUES (\(record.id), \(record.cardId), (SELECT coalesce(max(seq), 0) + 1 FROM gift_txn WHERE card_id = \(record.cardId)),
-                \(record.kind.rawValue), \(record.amount), \(record.tip), \(record.balanceBefore), \(record.balanceAfter), \(record.authCode),
-                \(external), \(reverses), \(holdId), \(metadataJSON), \(ctx.storeCode), \(ctx.terminalId), \(ctx.cashier), \(ctx.checkNumber),
-                \(ctx.requestedBy), \(now))
-            """)
-        let updated = try await one(conn, """
-            UPDATE card SET balance = \(c.balance.minorUnits), held = \(c.held.minorUnits), status = \(c.status.rawValue),
-                load_count = \(Int64(c.loadCount)), last_txn_id = \(record.id)
-            WHERE id = \(c.id) AND balance = \(change.balanceBefore) RETURNING id
-            """)
+        _ = try await conn.execute(Prepared.InsertTransaction(record: record, metadataJSON: metadataJSON), logger: logger)
+        var updated: Int64?
+        for try await id in try await conn.execute(Prepared.UpdateCard(card: c, transactionId: record.id, balanceBefore: change.balanceBefore), logger: logger) {
+            updated = id
+        }
         guard updated != nil else { throw LedgerError.storageFailure("card \(c.id) changed under its lock") }
         return record
     }

@@ -38,10 +38,10 @@ public final class PostgresLedger: LedgerStore, Sendable {
             attempt += 1
             do {
                 return try await client.withConnection { conn in
-                    try await conn.query("BEGIN", logger: logger)
+                    _ = try await conn.execute(Prepared.Begin(), logger: logger)
                     do {
                         let result = try await body(conn)
-                        try await conn.query("COMMIT", logger: logger)
+                        _ = try await conn.execute(Prepared.Commit(), logger: logger)
                         return result
                     } catch {
                         _ = try? await conn.query("ROLLBACK", logger: logger)
@@ -125,12 +125,12 @@ public final class PostgresLedger: LedgerStore, Sendable {
     func lockCard(_ conn: PostgresConnection, _ card: CardInfo, now: String) async throws -> GiftCardState {
         let number = try CardKeyer.cardNumber(in: card)
         let key = keyer.key(forCardNumber: number)
-        guard let row = try await one(conn, "SELECT * FROM card WHERE number_key = \(key) FOR UPDATE") else { throw LedgerError.cardNotFound }
+        var found: (GiftCardState, String?)?
+        for try await row in try await conn.execute(Prepared.LockCardByKey(key: key), logger: logger) { found = row }
+        guard let (state, stored) = found else { throw LedgerError.cardNotFound }
         if let code = card.cardRegCode {
-            let stored = try row["reg_code_key"].decode(String?.self)
             guard let stored, stored == keyer.key(forRegistrationCode: code, cardKey: key) else { throw LedgerError.registrationCodeMismatch }
         }
-        let state = try Self.state(row)
         return try await releaseExpiredHolds(conn, card: state, now: now)
     }
 
@@ -143,12 +143,13 @@ public final class PostgresLedger: LedgerStore, Sendable {
 
     /// Releases the locked card's holds that ran out; returns the card after that.
     func releaseExpiredHolds(_ conn: PostgresConnection, card: GiftCardState, now: String) async throws -> GiftCardState {
-        let expired = try await all(conn, "SELECT id, amount FROM hold WHERE card_id = \(card.id) AND status = 'NEEDS_CONFIRMATION' AND expires_at <= \(now)")
+        var expired: [(String, Int64)] = []
+        for try await h in try await conn.execute(Prepared.ExpiredHolds(cardId: card.id, now: now), logger: logger) { expired.append(h) }
         guard !expired.isEmpty else { return card }
         var next = card
-        for h in expired {
-            next = Rules.release(next, held: try h["amount"].decode(Int64.self))
-            try await exec(conn, "UPDATE hold SET status = 'EXPIRED', resolved_at = \(now) WHERE id = \(try h["id"].decode(String.self))")
+        for (id, amount) in expired {
+            next = Rules.release(next, held: amount)
+            try await exec(conn, "UPDATE hold SET status = 'EXPIRED', resolved_at = \(now) WHERE id = \(id)")
         }
         try await exec(conn, "UPDATE card SET held = \(next.held.minorUnits) WHERE id = \(card.id)")
         return next
