@@ -91,6 +91,7 @@ public enum Daemon {
         // over now), and the readers.
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: holdTimer), .init(service: readers), .init(service: api)]
         if let spooler { services.append(.init(service: spooler)) }
+        services.append(.init(service: WatchdogService(environment: environment, notifier: notifier), successTerminationBehavior: .ignore))
         services.append(.init(service: shutdown, successTerminationBehavior: .ignore))
         let group = ServiceGroup(configuration: .init(
             services: services, gracefulShutdownSignals: [.sigterm, .sigint], cancellationSignals: [], logger: logger))
