@@ -75,14 +75,7 @@ import TestSupport
         try second.waitUntilReady()
         let sockets = [state + "/api.sock", dir2.file("api.sock")]
         // The 40.00 card takes 200 redeems of 0.40 from both daemons at once: exactly 100 succeed.
-        let outcomes = Mutex<[Int: Int]>([:])
-        DispatchQueue.concurrentPerform(iterations: 200) { i in
-            let client = UnixHTTPClient(socketPath: sockets[i % 2], timeoutMs: 30_000)
-            let body = #"{"cardInfo":{"printedCardNumber":"6006491000000000018"},"amount":40}"#
-            let status = (try? client.post("/v1/gift/redeem", json: Array(body.utf8)).status) ?? -1
-            outcomes.withLock { $0[status, default: 0] += 1 }
-        }
-        let counts = outcomes.withLock { $0 }
+        let counts = redeemConcurrently(sockets: sockets)
         #expect(counts[200] == 100, "\(counts)")
         #expect(counts[422] == 100, "\(counts)")
         let balance = json(try UnixHTTPClient(socketPath: sockets[1]).post("/v1/gift/balance", json: Array(#"{"cardInfo":{"printedCardNumber":"6006491000000000018"}}"#.utf8)).text)
@@ -130,19 +123,24 @@ struct SharedPostgresLedgerTests {
         #expect((health["ledger"] as? [String: Any])?["backend"] as? String == "postgresql")
         #expect((health["ledger"] as? [String: Any])?["cards"] as? Int == 5)
 
-        let outcomes = Mutex<[Int: Int]>([:])
-        let tillSockets = sockets
-        DispatchQueue.concurrentPerform(iterations: 200) { i in
-            let client = UnixHTTPClient(socketPath: tillSockets[i % 2], timeoutMs: 30_000)
-            let body = #"{"cardInfo":{"printedCardNumber":"6006491000000000018"},"amount":40}"#
-            let status = (try? client.post("/v1/gift/redeem", json: Array(body.utf8)).status) ?? -1
-            outcomes.withLock { $0[status, default: 0] += 1 }
-        }
-        let counts = outcomes.withLock { $0 }
+        let counts = redeemConcurrently(sockets: sockets)
         #expect(counts[200] == 100, "\(counts)")
         #expect(counts[422] == 100, "\(counts)")
-        let balance = json(try UnixHTTPClient(socketPath: tillSockets[0]).post("/v1/gift/balance", json: Array(#"{"cardInfo":{"printedCardNumber":"6006491000000000018"}}"#.utf8)).text)
+        let balance = json(try UnixHTTPClient(socketPath: sockets[0]).post("/v1/gift/balance", json: Array(#"{"cardInfo":{"printedCardNumber":"6006491000000000018"}}"#.utf8)).text)
         #expect(balance["currentBalanceMinor"] as? Int == 0)
         for d in tills { #expect(try d.terminate().status == 0) }
     }
+}
+
+/// 200 redeems of 0.40 on the demo 40.00 card, spread over the daemons' sockets, all at once;
+/// returns how many answers had each HTTP status.
+func redeemConcurrently(sockets: [String]) -> [Int: Int] {
+    let outcomes = Mutex<[Int: Int]>([:])
+    DispatchQueue.concurrentPerform(iterations: 200) { i in
+        let client = UnixHTTPClient(socketPath: sockets[i % sockets.count], timeoutMs: 30_000)
+        let body = #"{"cardInfo":{"printedCardNumber":"6006491000000000018"},"amount":40}"#
+        let status = (try? client.post("/v1/gift/redeem", json: Array(body.utf8)).status) ?? -1
+        outcomes.withLock { $0[status, default: 0] += 1 }
+    }
+    return outcomes.withLock { $0 }
 }
