@@ -28,6 +28,8 @@ public enum SwipeError: Error, Equatable, Sendable, CustomStringConvertible {
     case duplicateTrack(track: Int)
     /// Only tracks that carry no account number were read (track 3 alone).
     case noAccountTrack
+    /// A keyboard-wedge read that is a valid swipe only on another keyboard layout.
+    case layoutMismatch(layout: String)
 
     /// A stable machine code for APIs and events.
     public var reasonCode: String {
@@ -44,6 +46,7 @@ public enum SwipeError: Error, Equatable, Sendable, CustomStringConvertible {
         case .missingFieldSeparator: "missing_field_separator"
         case .duplicateTrack: "duplicate_track"
         case .noAccountTrack: "no_account_track"
+        case .layoutMismatch: "layout_mismatch"
         }
     }
 
@@ -61,6 +64,7 @@ public enum SwipeError: Error, Equatable, Sendable, CustomStringConvertible {
         case .missingFieldSeparator(let t): "track \(t) has no field separator after the account number"
         case .duplicateTrack(let t): "track \(t) appears twice in one read"
         case .noAccountTrack: "no track with an account number was read"
+        case .layoutMismatch(let layout): "the reader types a different keyboard layout: the keys make a valid swipe on '\(layout)'; set the reader's layout to \(layout)"
         }
     }
 }
