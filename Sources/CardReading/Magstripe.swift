@@ -34,12 +34,12 @@ public enum SwipeError: Error, Equatable, Sendable, CustomStringConvertible {
     /// A stable machine code for APIs and events.
     public var reasonCode: String {
         switch self {
-        case .empty: "empty_read"
-        case .readError: "read_error"
+        case .empty: "empty"
+        case .readError: "read_error_track"
         case .unexpectedCharacter: "unexpected_character"
-        case .missingEndSentinel: "incomplete_track"
-        case .trackTooLong: "track_too_long"
-        case .invalidCharacter: "invalid_character"
+        case .missingEndSentinel: "missing_end_sentinel"
+        case .trackTooLong: "too_long"
+        case .invalidCharacter: "bad_character"
         case .lrcMismatch: "lrc_mismatch"
         case .missingLRC: "missing_lrc"
         case .invalidPAN: "invalid_pan"

@@ -42,7 +42,7 @@ import TestSupport
         // A malformed swipe: a typed card.error, and the daemon keeps reading.
         try pty.write(";6035710000000000=4912\r")
         let error = try events.next("card.error")
-        #expect(json(error.data)["reason"] as? String == "incomplete_track")
+        #expect(json(error.data)["reason"] as? String == "missing_end_sentinel")
 
         try pty.write(";6035710000000000=49121200?\r")
         let read = try events.next("card.read")
@@ -151,7 +151,7 @@ import TestSupport
 
         let bad = try runCLI(["simulate", "swipe", "%E?;E?"], socket: socket)
         #expect(bad.status == 1)
-        #expect(bad.stdout.contains("reason=read_error"))
+        #expect(bad.stdout.contains("reason=read_error_track"))
 
         let balance = try runCLI(["balance", "--card-number", "6035710000000000", "--json"], socket: socket)
         #expect(balance.status == 0)
