@@ -1,0 +1,84 @@
+import CardReading
+import Foundation
+import Testing
+import TestSupport
+
+/// `giftbridge decode` through the real binary.
+@Suite struct DecodeCommandTests {
+    func decode(_ args: [String], stdin: String? = nil) throws -> (Int32, [[String: Any]]) {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: Binaries.cli)
+        p.arguments = ["decode"] + args
+        let out = Pipe()
+        p.standardOutput = out
+        if let stdin {
+            let input = Pipe()
+            p.standardInput = input
+            try p.run()
+            input.fileHandleForWriting.write(Data(stdin.utf8))
+            try input.fileHandleForWriting.close()
+        } else {
+            try p.run()
+        }
+        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        return (p.terminationStatus, text.split(separator: "\n").map { json(String($0)) })
+    }
+
+    /// US key codes for the characters of a track 2 swipe.
+    func usEvents(_ text: String) -> [UInt8] {
+        let codes: [Character: (UInt16, Bool)] = [
+            ";": (39, false), "=": (13, false), "?": (53, true), "1": (2, false), "2": (3, false), "3": (4, false), "4": (5, false),
+            "5": (6, false), "6": (7, false), "7": (8, false), "8": (9, false), "9": (10, false), "0": (11, false),
+        ]
+        var bytes: [UInt8] = []
+        var t: Int64 = 0
+        func key(_ code: UInt16, _ value: Int32) {
+            bytes += InputEvent(seconds: 1, microseconds: t, type: 1, code: code, value: value).bytes
+            bytes += InputEvent(seconds: 1, microseconds: t, type: 0, code: 0, value: 0).bytes
+        }
+        for c in text {
+            let (code, shift) = codes[c]!
+            if shift { key(42, 1) }
+            key(code, 1)
+            key(code, 0)
+            if shift { key(42, 0) }
+            t += 3_000
+        }
+        key(28, 1)
+        key(28, 0)
+        return bytes
+    }
+
+    @Test func textStdinAndErrors() throws {
+        let (status, lines) = try decode(["--text", ";6035710000000000=49121200?", "--text", ";6035710000000000=49121200?3", "--lrc", "present"])
+        #expect(status == 1)
+        #expect((lines[0]["error"] as? [String: Any])?["code"] as? String == "missing_lrc")
+        #expect((lines[1]["error"] as? [String: Any])?["code"] as? String == "lrc_mismatch")
+        let (ok, good) = try decode([], stdin: ";6035710000000000=49121200?\n]E05018374827715\n")
+        #expect(ok == 0)
+        #expect(good[0]["kind"] as? String == "magstripe")
+        #expect(good[0]["masked"] as? String == "603571******0000")
+        #expect(!String(describing: good[0]).contains("6035710000000000"))
+        #expect(good[1]["symbology"] as? String == "ean13")
+        for (input, code) in [("", "empty"), (";6035A10000000000=4912?", "bad_character"), (";1111111111111111111=222222222222222222?", "too_long"),
+                              (";6035710000000000=4912", "missing_end_sentinel"), ("%E?;E?", "read_error_track")] {
+            let (s, l) = try decode(["--kind", "magstripe", "--text", input])
+            #expect(s == 1)
+            #expect((l.first?["error"] as? [String: Any])?["code"] as? String == code, "\(input)")
+        }
+    }
+
+    @Test func recordedEvdevStreamsWithLayouts() throws {
+        let dir = try TemporaryDirectory()
+        try Data(usEvents(";6035710000000000=49121200?")).write(to: URL(fileURLWithPath: dir.file("swipe.evdev")))
+        let (ok, lines) = try decode(["--evdev", dir.file("swipe.evdev")])
+        #expect(ok == 0)
+        #expect((lines.first?["cardInfo"] as? [String: String])?["trackInfo"] == "603571******0000=********")
+        let (bad, mismatch) = try decode(["--evdev", dir.file("swipe.evdev"), "--layout", "de"])
+        #expect(bad == 1)
+        let err = mismatch.first?["error"] as? [String: Any]
+        #expect(err?["code"] as? String == "layout_mismatch")
+        #expect((err?["message"] as? String)?.contains("'us'") == true)
+    }
+}
