@@ -8,7 +8,7 @@ struct Decode: ParsableCommand {
         abstract: "Decode raw reader output into CardInfo (offline; no daemon needed).",
         discussion: """
             Input: --text STRING (repeatable), --evdev FILE (a recorded stream of 24-byte input_event \
-            records), or standard input (one read per line). Prints one JSON object per read; a bad read \
+            records), --hidraw-magtek FILE (337-byte MagTek HID reports), or standard input (one read per line). Prints one JSON object per read; a bad read \
             prints {"error": {"code", "message"}} and the exit code is 1. Card numbers, track data and \
             pass payloads are masked unless --reveal is given.
             """)
@@ -17,6 +17,7 @@ struct Decode: ParsableCommand {
 
     @Option(name: .long, help: "A read as text (repeatable).") var text: [String] = []
     @Option(name: .long, help: "A recorded evdev stream (24-byte input_event records).") var evdev: String?
+    @Option(name: .customLong("hidraw-magtek"), help: "Recorded MagTek HID reports (337 bytes each).") var hidrawMagtek: String?
     @Option(name: .long, help: "The keyboard layout the reader types: \(KeyboardLayout.names.joined(separator: ", ")).") var layout = "us"
     @Option(name: .long, help: "What the reads are: auto (magstripe when they start with %, ; or +, else barcode), magstripe, barcode, vas.") var kind: Kind = .auto
     @Option(name: .long, help: "Whether the reader sends an LRC: absent, present, auto.") var lrc = "absent"
@@ -32,7 +33,22 @@ struct Decode: ParsableCommand {
             let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data("{}".utf8)
             FileHandle.standardOutput.write(data + Data("\n".utf8))
         }
-        if let evdev {
+        if let path = hidrawMagtek {
+            guard let data = FileManager.default.contents(atPath: path) else {
+                printError("error: cannot read \(path)")
+                throw ExitCode(66)
+            }
+            let bytes = Array(data)
+            if bytes.count % MagTekHIDReport.size != 0 {
+                emit(error("too_long", "the file is not a whole number of 337-byte reports"))
+            }
+            for start in stride(from: 0, to: bytes.count - bytes.count % MagTekHIDReport.size, by: MagTekHIDReport.size) {
+                switch MagTekHIDReport.decode(Array(bytes[start..<(start + MagTekHIDReport.size)])) {
+                case .success(let swipe): emit(describe(swipe, warnings: []))
+                case .failure(let e): emit(error(e.reasonCode, e.description))
+                }
+            }
+        } else if let evdev {
             guard let data = FileManager.default.contents(atPath: evdev) else {
                 printError("error: cannot read \(evdev)")
                 throw ExitCode(66)

@@ -81,4 +81,15 @@ import TestSupport
         #expect(err?["code"] as? String == "layout_mismatch")
         #expect((err?["message"] as? String)?.contains("'us'") == true)
     }
+
+    @Test func recordedMagTekHIDReports() throws {
+        let dir = try TemporaryDirectory()
+        let reports = MagTekHIDReport.make(track2: ";6035710000000000=49121200?") + MagTekHIDReport.make(errors: [true, true, false])
+        try Data(reports).write(to: URL(fileURLWithPath: dir.file("magtek.bin")))
+        let (status, lines) = try decode(["--hidraw-magtek", dir.file("magtek.bin")])
+        #expect(status == 1)
+        #expect(lines.count == 2)
+        #expect(lines[0]["masked"] as? String == "603571******0000")
+        #expect((lines[1]["error"] as? [String: Any])?["code"] as? String == "read_error_track")
+    }
 }
