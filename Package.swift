@@ -83,7 +83,7 @@ let package = Package(
         .testTarget(name: "CardReadingTests", dependencies: ["CardReading"]),
         .testTarget(name: "ESCPOSTests", dependencies: ["ESCPOS"]),
         .testTarget(name: "LedgerTests", dependencies: ["Ledger"]),
-        .testTarget(name: "LedgerSQLiteTests", dependencies: ["LedgerSQLite", "LedgerPostgres", "Ledger"]),
+        .testTarget(name: "LedgerStoreTests", dependencies: ["LedgerSQLite", "LedgerPostgres", "Ledger"]),
         .testTarget(name: "DevicesTests", dependencies: ["Devices", "TestSupport"]),
         .testTarget(name: "LocalAPITests", dependencies: ["LocalAPI"]),
         .testTarget(name: "DaemonTests", dependencies: ["Daemon", "TestSupport"]),
