@@ -221,3 +221,56 @@ func serialLoop(path: String, idleMs: Int32 = 80, collector: Collector) -> Devic
         for d in devices { #expect(d.vendorId.count == 4) }
     }
 }
+
+@Suite(.serialized) struct EvdevReaderTests {
+    final class Reads: @unchecked Sendable {
+        let condition = NSCondition()
+        var items: [WedgeAssembler.Output] = []
+        var links: [DeviceLinkEvent] = []
+        func add(_ o: WedgeAssembler.Output) { condition.lock(); items.append(o); condition.broadcast(); condition.unlock() }
+        func add(_ l: DeviceLinkEvent) { condition.lock(); links.append(l); condition.broadcast(); condition.unlock() }
+        func wait(_ done: (Reads) -> Bool) -> Bool {
+            let deadline = Date().addingTimeInterval(5)
+            condition.lock()
+            defer { condition.unlock() }
+            while !done(self) { if !condition.wait(until: deadline) { return done(self) } }
+            return true
+        }
+    }
+
+    func keys(_ codes: [UInt16]) -> [UInt8] {
+        codes.flatMap { InputEvent(type: 1, code: $0, value: 1).bytes + InputEvent(type: 1, code: $0, value: 0).bytes }
+    }
+
+    @Test func recordedEventsThroughAFIFOBecomeReadsAndAClosedWriterDetaches() throws {
+        let dir = try TemporaryDirectory()
+        let path = dir.file("event0")
+        #expect(mkfifo(path, 0o600) == 0)
+        let r = Reads()
+        let loop = DeviceLoop(name: "wedge", open: { try EvdevReadSession(path: path, idleTimeoutMilliseconds: 80) { r.add($0) } }, onLink: { r.add($0) })
+        loop.start()
+        defer { loop.stop() }
+        #expect(r.wait { $0.links == [.attached] })
+        let writer = open(path, O_WRONLY)
+        #expect(writer >= 0)
+        // ";12=3?" on a US keyboard, then Enter; written in odd-sized pieces.
+        let bytes = keys([39, 2, 3, 13, 4]) + InputEvent(type: 1, code: 42, value: 1).bytes + keys([53]) + InputEvent(type: 1, code: 42, value: 0).bytes + keys([28])
+        for chunk in stride(from: 0, to: bytes.count, by: 7) {
+            let piece = Array(bytes[chunk..<min(chunk + 7, bytes.count)])
+            _ = piece.withUnsafeBytes { write(writer, $0.baseAddress, $0.count) }
+        }
+        #expect(r.wait { $0.items.count == 1 })
+        guard case .read(let read) = r.items.first else { Issue.record("no read"); return }
+        #expect(read.text(KeyboardLayout.named("us")!) == ";12=3?")
+        close(writer)
+        #expect(r.wait { $0.links.count >= 2 })
+        guard case .detached = r.links[1] else { Issue.record("expected detached, got \(r.links)"); return }
+    }
+
+    @Test func aRegularFileIsNotAnInputDevice() throws {
+        let dir = try TemporaryDirectory()
+        FileManager.default.createFile(atPath: dir.file("x"), contents: Data())
+        #expect(throws: SystemError.self) { try EvdevReadSession(path: dir.file("x"), idleTimeoutMilliseconds: 10) { _ in } }
+        #expect(throws: SystemError.self) { try EvdevReadSession(path: dir.file("missing"), idleTimeoutMilliseconds: 10) { _ in } }
+    }
+}
