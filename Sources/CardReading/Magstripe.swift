@@ -244,6 +244,13 @@ public struct MagstripeDecoder: Sendable {
         self.lrc = lrc
     }
 
+    /// Whether text is meant as a swipe (its first character after framing is a start sentinel),
+    /// as opposed to a barcode.
+    public static func looksLikeSwipe(_ text: String) -> Bool {
+        guard let first = text.unicodeScalars.first(where: { !framing.contains($0) }) else { return true }
+        return first == "%" || first == ";" || first == "+"
+    }
+
     /// Framing that readers put around a swipe and that carries no data: STX, ETX, ESC, CR, LF.
     static let framing: Set<Unicode.Scalar> = ["\u{02}", "\u{03}", "\u{1B}", "\r", "\n"]
 

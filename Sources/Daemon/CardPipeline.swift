@@ -5,9 +5,15 @@ import Ledger
 import LocalAPI
 import Logging
 
-/// The path every read takes, from a device or from `simulate swipe`: decode → `card.read` (or
-/// `card.error`) → per `swipe.action` the balance from the ledger (`gift.balance`) → a balance
-/// receipt to the printer.
+/// What a reader produced: text from a serial line, or key strokes from a keyboard wedge.
+enum ReaderInput: Sendable {
+    case bytes([UInt8])
+    case keys(WedgeRead)
+}
+
+/// The path every read takes, from a device or from `simulate swipe`: decode (a swipe, else a
+/// barcode) → `card.read` (or `card.error`) → per `swipe.action` the balance from the ledger
+/// (`gift.balance`) → a balance receipt to the printer.
 final class CardPipeline: Sendable {
     let config: DaemonConfig
     let ledger: any GiftLedger
@@ -16,6 +22,8 @@ final class CardPipeline: Sendable {
     let reads: RecentReads
     let logger: Logger
     let decoder: [String: MagstripeDecoder]
+    let layouts: [String: KeyboardLayout]
+    let normalizer = Normalizer()
 
     init(config: DaemonConfig, ledger: any GiftLedger, spooler: PrintSpooler?, events: EventBus, reads: RecentReads, logger: Logger) {
         self.config = config
@@ -25,15 +33,20 @@ final class CardPipeline: Sendable {
         self.reads = reads
         self.logger = logger
         self.decoder = Dictionary(uniqueKeysWithValues: config.readers.map { ($0.id, MagstripeDecoder(lrc: $0.lrc)) })
+        self.layouts = Dictionary(uniqueKeysWithValues: config.readers.map { ($0.id, $0.layout) })
     }
 
     struct CardRead: Encodable {
         var readId: String
         var reader: String
+        /// `magstripe` or `barcode`.
+        var kind: String
         var maskedCardNumber: String?
-        var tracks: [Int]
+        var tracks: [Int]?
         var luhnValid: Bool?
+        var symbology: String?
         var fields: [String]
+        var warnings: [String]?
     }
 
     struct CardError: Encodable {
@@ -65,30 +78,61 @@ final class CardPipeline: Sendable {
     /// Handles one complete read from `reader`. Returns the events it published, once they are
     /// out and the receipt (if any) is queued.
     @discardableResult
-    func handleRead(_ bytes: [UInt8], reader: String) async -> [APIEvent] {
+    func handleRead(_ input: ReaderInput, reader: String) async -> [APIEvent] {
         var published: [APIEvent] = []
         func publish(_ type: String, _ payload: some Encodable) {
             if let e = events.publish(type, payload) { published.append(e) }
         }
-        var text = String(decoding: bytes, as: UTF8.self)
-        defer { text = "" }
-        let swipe: Swipe
-        switch (decoder[reader] ?? MagstripeDecoder()).decode(text) {
-        case .success(let s): swipe = s
-        case .failure(let error):
-            return [reportError(reader: reader, reason: error.reasonCode, message: error.description)].compactMap { $0 }
+        let layout = layouts[reader] ?? KeyboardLayout.named("us")!
+        let decoder = decoder[reader] ?? MagstripeDecoder()
+        var warnings: [String] = []
+        let swipeResult: Result<Swipe, SwipeError>?
+        var barcodeText: String?
+        switch input {
+        case .bytes(let bytes):
+            let text = String(decoding: bytes, as: UTF8.self)
+            if MagstripeDecoder.looksLikeSwipe(text) { swipeResult = decoder.decode(text) } else { swipeResult = nil; barcodeText = text }
+        case .keys(let read):
+            if read.looksTypedByHand() { warnings.append("typed_by_hand") }
+            let swipeLike = KeyboardLayout.names.contains { name in
+                KeyboardLayout.named(name).map { MagstripeDecoder.looksLikeSwipe(read.text($0)) } ?? false
+            }
+            if swipeLike { swipeResult = decoder.decode(read, layout: layout) } else { swipeResult = nil; barcodeText = read.text(layout) }
         }
+
         let card: CardInfo
-        switch swipe.cardInfo() {
-        case .success(let c): card = c
-        case .failure(let error):
-            return [reportError(reader: reader, reason: error.reasonCode, message: error.description)].compactMap { $0 }
+        var cardRead: CardRead
+        if let swipeResult {
+            let swipe: Swipe
+            switch swipeResult {
+            case .success(let s): swipe = s
+            case .failure(let error):
+                return [reportError(reader: reader, reason: error.reasonCode, message: error.description)].compactMap { $0 }
+            }
+            switch swipe.cardInfo() {
+            case .success(let c): card = c
+            case .failure(let error):
+                return [reportError(reader: reader, reason: error.reasonCode, message: error.description)].compactMap { $0 }
+            }
+            var luhn: Bool?
+            if case .ok(let t2) = swipe.track2 { luhn = t2.luhnValid }
+            cardRead = CardRead(readId: "", reader: reader, kind: "magstripe", maskedCardNumber: card.maskedCardNumber, tracks: swipe.goodTracks, luhnValid: luhn, symbology: nil, fields: card.presentFields)
+        } else {
+            switch BarcodeDecoder().decode(barcodeText ?? "") {
+            case .success(let read):
+                card = normalizer.cardInfo(for: read)
+                let number = card.printedCardNumber ?? card.barcode
+                let masked = number.flatMap { $0.count >= 8 ? PAN.mask($0) : nil }
+                cardRead = CardRead(readId: "", reader: reader, kind: "barcode", maskedCardNumber: masked, tracks: nil, luhnValid: nil, symbology: read.symbology.rawValue, fields: card.presentFields)
+            case .failure(let error):
+                return [reportError(reader: reader, reason: error.reasonCode, message: error.description)].compactMap { $0 }
+            }
         }
+        cardRead.warnings = warnings.isEmpty ? nil : warnings
         let readId = reads.insert(card)
-        var luhn: Bool?
-        if case .ok(let t2) = swipe.track2 { luhn = t2.luhnValid }
-        publish("card.read", CardRead(readId: readId, reader: reader, maskedCardNumber: card.maskedCardNumber, tracks: swipe.goodTracks, luhnValid: luhn, fields: card.presentFields))
-        logger.info("card read", metadata: ["reader": "\(reader)", "card": "\(card.maskedCardNumber ?? "-")", "tracks": "\(swipe.goodTracks)"])
+        cardRead.readId = readId
+        publish("card.read", cardRead)
+        logger.info("card read", metadata: ["reader": "\(reader)", "kind": "\(cardRead.kind)", "card": "\(cardRead.maskedCardNumber ?? "-")"])
 
         guard config.swipeAction != .none else { return published }
         // The read id stays usable by the POS: the automatic balance uses the card directly.

@@ -200,7 +200,7 @@ struct ShutdownService: Service {
 
 /// Runs one device loop per configured reader and feeds their reads, in order, to the pipeline.
 final class ReaderService: Service, Sendable {
-    enum Input: Sendable { case read([UInt8], reader: String), overflow(reader: String) }
+    enum Input: Sendable { case read(ReaderInput, reader: String), overflow(reader: String) }
 
     let statuses: [ReaderStatus]
     private let pipeline: CardPipeline
@@ -222,11 +222,21 @@ final class ReaderService: Service, Sendable {
             let c = status.config
             return DeviceLoop(
                 name: c.id,
-                open: {
-                    try SerialReadSession(path: c.path, settings: c.serial, idleTimeoutMilliseconds: c.idleTimeoutMs, framer: ReadFramer()) { output in
-                        switch output {
-                        case .read(let bytes): sink.yield(.read(bytes, reader: c.id))
-                        case .overflow: sink.yield(.overflow(reader: c.id))
+                open: { () throws -> any DeviceLoop.Session in
+                    switch c.kind {
+                    case .serial, .serialMSR:
+                        return try SerialReadSession(path: c.path, settings: c.serial, idleTimeoutMilliseconds: c.idleTimeoutMs, framer: ReadFramer()) { output in
+                            switch output {
+                            case .read(let bytes): sink.yield(.read(.bytes(bytes), reader: c.id))
+                            case .overflow: sink.yield(.overflow(reader: c.id))
+                            }
+                        }
+                    case .evdev:
+                        return try EvdevReadSession(path: c.path, idleTimeoutMilliseconds: c.idleTimeoutMs) { output in
+                            switch output {
+                            case .read(let keys): sink.yield(.read(.keys(keys), reader: c.id))
+                            case .overflow: sink.yield(.overflow(reader: c.id))
+                            }
                         }
                     }
                 },
@@ -246,8 +256,8 @@ final class ReaderService: Service, Sendable {
         for loop in loops { loop.start() }
         for await input in inputs.cancelOnGracefulShutdown() {
             switch input {
-            case .read(let bytes, let reader):
-                let published = await pipeline.handleRead(bytes, reader: reader)
+            case .read(let input, let reader):
+                let published = await pipeline.handleRead(input, reader: reader)
                 let failed = published.contains { $0.type == "card.error" }
                 statuses.first { $0.config.id == reader }?.update {
                     $0.reads += 1

@@ -107,7 +107,7 @@ struct DaemonBackend: APIBackend {
             throw APIError(.forbidden, "simulation_disabled", "simulated reads are off; set api.simulate: true (demo mode has it on)")
         }
         guard request.text.utf8.count <= 1024 else { throw APIError(.badRequest, "invalid_field", "text is longer than 1024 bytes") }
-        return SimulateSwipeReply(events: await pipeline.handleRead(Array(request.text.utf8), reader: request.reader ?? "simulated"))
+        return SimulateSwipeReply(events: await pipeline.handleRead(.bytes(Array(request.text.utf8)), reader: request.reader ?? "simulated"))
     }
 
     static func apiError(_ error: any Error) -> APIError {

@@ -36,13 +36,21 @@ public enum SwipeAction: String, Sendable, CaseIterable {
 }
 
 public struct ReaderConfig: Sendable, Equatable {
-    public enum Kind: String, Sendable, CaseIterable { case serialMSR = "serial-msr" }
+    /// `serial`: a tty (USB serial, CDC-ACM, RS-232) sending text; `evdev`: a keyboard-wedge
+    /// reader or scanner on its own input event node, grabbed. Either may send swipes or barcodes.
+    public enum Kind: String, Sendable, CaseIterable {
+        case serial
+        case serialMSR = "serial-msr"
+        case evdev
+    }
     public var id: String
     public var kind: Kind
     public var path: String
     public var serial: SerialSettings
     public var idleTimeoutMs: Int32
     public var lrc: LRCMode
+    /// The keyboard layout an evdev reader is set up for.
+    public var layout: KeyboardLayout
 }
 
 /// Where the embedded ledger lives.
@@ -109,6 +117,7 @@ enum ConfigSchema {
         "readers.*.type": .scalar, "readers.*.path": .scalar, "readers.*.baud": .scalar,
         "readers.*.data-bits": .scalar, "readers.*.parity": .scalar, "readers.*.stop-bits": .scalar,
         "readers.*.flow-control": .scalar, "readers.*.idle-timeout-ms": .scalar, "readers.*.lrc": .scalar,
+        "readers.*.layout": .scalar,
     ]
 
     /// Checks a YAML document's keys and shapes; returns the reader ids it declares, or nil for
@@ -290,9 +299,10 @@ extension DaemonConfig {
             serial.stopBits = try int(k + "stop-bits", default: 1, range: 1...2)
             serial.flowControl = try choice(k + "flow-control", default: SerialSettings.FlowControl.none)
             config.readers.append(ReaderConfig(
-                id: id, kind: try choice(k + "type", default: ReaderConfig.Kind.serialMSR), path: path, serial: serial,
+                id: id, kind: try choice(k + "type", default: ReaderConfig.Kind.serial), path: path, serial: serial,
                 idleTimeoutMs: Int32(try int(k + "idle-timeout-ms", default: 100, range: 10...5000)),
-                lrc: try choice(k + "lrc", default: LRCMode.absent)))
+                lrc: try choice(k + "lrc", default: LRCMode.absent),
+                layout: try parse(k + "layout", default: KeyboardLayout.named("us")!, { KeyboardLayout.named($0) }, expected: "one of \(KeyboardLayout.names.joined(separator: ", "))")))
         }
         return config
     }

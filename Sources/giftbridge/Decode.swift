@@ -68,7 +68,7 @@ struct Decode: ParsableCommand {
                 let text = read.text(keyboard)
                 // A swipe typed on another layout is still a swipe (reported as layout_mismatch).
                 let swipeLike = KeyboardLayout.names.contains { name in
-                    KeyboardLayout.named(name).map { Self.looksLikeSwipe(read.text($0)) } ?? false
+                    KeyboardLayout.named(name).map { MagstripeDecoder.looksLikeSwipe(read.text($0)) } ?? false
                 }
                 if kind == .barcode || (kind == .auto && !swipeLike) {
                     emit(decodeBarcode(text, warnings: warnings))
@@ -94,7 +94,7 @@ struct Decode: ParsableCommand {
                     }
                 case .barcode: emit(decodeBarcode(input, warnings: []))
                 case .magstripe, .auto:
-                    if kind == .auto && !Self.looksLikeSwipe(input) {
+                    if kind == .auto && !MagstripeDecoder.looksLikeSwipe(input) {
                         emit(decodeBarcode(input, warnings: []))
                         continue
                     }
@@ -106,11 +106,6 @@ struct Decode: ParsableCommand {
             }
         }
         if failed { throw ExitCode(1) }
-    }
-
-    static func looksLikeSwipe(_ text: String) -> Bool {
-        guard let first = text.unicodeScalars.first(where: { !["\u{02}", "\u{1B}"].contains($0) }) else { return true }
-        return first == "%" || first == ";" || first == "+"
     }
 
     func error(_ code: String, _ message: String) -> [String: Any] { ["error": ["code": code, "message": message]] }

@@ -25,31 +25,6 @@ import TestSupport
         return (p.terminationStatus, text.split(separator: "\n").map { json(String($0)) })
     }
 
-    /// US key codes for the characters of a track 2 swipe.
-    func usEvents(_ text: String) -> [UInt8] {
-        let codes: [Character: (UInt16, Bool)] = [
-            ";": (39, false), "=": (13, false), "?": (53, true), "1": (2, false), "2": (3, false), "3": (4, false), "4": (5, false),
-            "5": (6, false), "6": (7, false), "7": (8, false), "8": (9, false), "9": (10, false), "0": (11, false),
-        ]
-        var bytes: [UInt8] = []
-        var t: Int64 = 0
-        func key(_ code: UInt16, _ value: Int32) {
-            bytes += InputEvent(seconds: 1, microseconds: t, type: 1, code: code, value: value).bytes
-            bytes += InputEvent(seconds: 1, microseconds: t, type: 0, code: 0, value: 0).bytes
-        }
-        for c in text {
-            let (code, shift) = codes[c]!
-            if shift { key(42, 1) }
-            key(code, 1)
-            key(code, 0)
-            if shift { key(42, 0) }
-            t += 3_000
-        }
-        key(28, 1)
-        key(28, 0)
-        return bytes
-    }
-
     @Test func textStdinAndErrors() throws {
         let (status, lines) = try decode(["--text", ";6035710000000000=49121200?", "--text", ";6035710000000000=49121200?3", "--lrc", "present"])
         #expect(status == 1)
@@ -93,3 +68,29 @@ import TestSupport
         #expect((lines[1]["error"] as? [String: Any])?["code"] as? String == "read_error_track")
     }
 }
+
+/// US key codes for the characters of a track 2 swipe.
+func usEvents(_ text: String) -> [UInt8] {
+    let codes: [Character: (UInt16, Bool)] = [
+        ";": (39, false), "=": (13, false), "?": (53, true), "1": (2, false), "2": (3, false), "3": (4, false), "4": (5, false),
+        "5": (6, false), "6": (7, false), "7": (8, false), "8": (9, false), "9": (10, false), "0": (11, false),
+    ]
+    var bytes: [UInt8] = []
+    var t: Int64 = 0
+    func key(_ code: UInt16, _ value: Int32) {
+        bytes += InputEvent(seconds: 1, microseconds: t, type: 1, code: code, value: value).bytes
+        bytes += InputEvent(seconds: 1, microseconds: t, type: 0, code: 0, value: 0).bytes
+    }
+    for c in text {
+        let (code, shift) = codes[c]!
+        if shift { key(42, 1) }
+        key(code, 1)
+        key(code, 0)
+        if shift { key(42, 0) }
+        t += 3_000
+    }
+    key(28, 1)
+    key(28, 0)
+    return bytes
+}
+

@@ -255,3 +255,68 @@ import TestSupport
         #expect(try daemon.terminate().status == 0)
     }
 }
+
+/// Keyboard-wedge readers (an evdev node; a FIFO stands in for it) and barcode scanners.
+@Suite(.serialized) struct WedgeAndScannerTests {
+    @Test func aWedgeSwipeAScannedBarcodeAndAWrongLayout() throws {
+        let dir = try TemporaryDirectory()
+        let wedge = dir.file("event7")
+        #expect(mkfifo(wedge, 0o600) == 0)
+        let scanner = try PseudoTerminal()
+        let socket = dir.file("s/api.sock")
+        try """
+            swipe:
+              action: balance
+            readers:
+              wedge:
+                type: evdev
+                path: \(wedge)
+                layout: us
+              wedge-de:
+                type: evdev
+                path: \(dir.file("event8"))
+                layout: de
+              scanner:
+                type: serial
+                path: \(scanner.slavePath)
+            """.write(toFile: dir.file("c.yaml"), atomically: true, encoding: .utf8)
+        #expect(mkfifo(dir.file("event8"), 0o600) == 0)
+        let daemon = try DaemonProcess(arguments: ["--demo", "--config", dir.file("c.yaml"), "--state-dir", dir.file("s")], dir: dir)
+        try daemon.waitUntilReady()
+        let events = EventRecorder(socket: socket, after: "0")
+        try events.waitUntilOpen()
+
+        // A US keyboard-wedge reader.
+        let writer = open(wedge, O_WRONLY)
+        let bytes = usEvents(";6035710000000000=49121200?")
+        #expect(bytes.withUnsafeBytes { write(writer, $0.baseAddress, $0.count) } == bytes.count)
+        let read = json(try events.next("card.read").data)
+        #expect(read["reader"] as? String == "wedge")
+        #expect(read["kind"] as? String == "magstripe")
+        #expect(read["maskedCardNumber"] as? String == "603571******0000")
+        #expect(json(try events.next("gift.balance").data)["balance"] as? String == "25.00")
+
+        // The same reader plugged where German is configured: the error names the layout.
+        let writerDE = open(dir.file("event8"), O_WRONLY)
+        #expect(bytes.withUnsafeBytes { write(writerDE, $0.baseAddress, $0.count) } == bytes.count)
+        let mismatch = json(try events.next("card.error").data)
+        #expect(mismatch["reader"] as? String == "wedge-de")
+        #expect(mismatch["reason"] as? String == "layout_mismatch")
+
+        // A serial scanner reads the printed number from a barcode (EAN/Code 128 style).
+        try scanner.write("]C06006491000000000018\r")
+        let scan = json(try events.next("card.read").data)
+        #expect(scan["kind"] as? String == "barcode")
+        #expect(scan["symbology"] as? String == "code128")
+        #expect(scan["maskedCardNumber"] as? String == "600649*********0018")
+        #expect(json(try events.next("gift.balance").data)["balance"] as? String == "40.00")
+
+        close(writer)
+        close(writerDE)
+        for text in events.all.map(\.data) + [daemon.log] {
+            #expect(!text.contains("6035710000000000"))
+            #expect(!text.contains("6006491000000000018"))
+        }
+        #expect(try daemon.terminate().status == 0)
+    }
+}
