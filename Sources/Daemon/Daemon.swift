@@ -244,11 +244,17 @@ final class ReaderService: Service, Sendable {
                     switch link {
                     case .attached:
                         status.update { $0.state = "attached"; $0.detail = nil }
-                        events.publish("device.attached", LinkEvent(reader: c.id, path: c.path))
+                        events.publish("device.added", LinkEvent(reader: c.id, path: c.path))
                         logger.info("reader attached", metadata: ["reader": "\(c.id)", "path": "\(c.path)"])
                     case .detached(let reason):
-                        status.update { $0.state = "detached"; $0.detail = reason }
-                        events.publish("device.detached", LinkEvent(reader: c.id, path: c.path, reason: reason))
+                        // Unplugged after working: device.removed; cannot be opened: device.error.
+                        var wasAttached = false
+                        status.update {
+                            wasAttached = $0.state == "attached"
+                            $0.state = "detached"
+                            $0.detail = reason
+                        }
+                        events.publish(wasAttached ? "device.removed" : "device.error", LinkEvent(reader: c.id, path: c.path, reason: reason))
                         logger.warning("reader not available; retrying", metadata: ["reader": "\(c.id)", "path": "\(c.path)", "reason": "\(reason)"])
                     }
                 })

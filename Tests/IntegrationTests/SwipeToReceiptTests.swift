@@ -36,7 +36,7 @@ import TestSupport
 
         let events = EventRecorder(socket: socket, after: "0")
         try events.waitUntilOpen()
-        let attached = try events.next("device.attached")
+        let attached = try events.next("device.added")
         #expect(json(attached.data)["reader"] as? String == "counter")
 
         // A malformed swipe: a typed card.error, and the daemon keeps reading.
@@ -279,6 +279,9 @@ import TestSupport
               scanner:
                 type: serial
                 path: \(scanner.slavePath)
+              ghost:
+                type: serial
+                path: \(dir.file("ttyGHOST"))
             """.write(toFile: dir.file("c.yaml"), atomically: true, encoding: .utf8)
         #expect(mkfifo(dir.file("event8"), 0o600) == 0)
         let daemon = try DaemonProcess(arguments: ["--demo", "--config", dir.file("c.yaml"), "--state-dir", dir.file("s")], dir: dir)
@@ -311,7 +314,21 @@ import TestSupport
         #expect(scan["maskedCardNumber"] as? String == "600649*********0018")
         #expect(json(try events.next("gift.balance").data)["balance"] as? String == "40.00")
 
+        // A reader that is not there: device.error, and the daemon goes on.
+        #expect(json(try events.next("device.error").data)["reader"] as? String == "ghost")
+
+        // Unplug (the writer goes away) and plug in again: removed, added, reading resumes.
         close(writer)
+        #expect(json(try events.next("device.removed").data)["reader"] as? String == "wedge")
+        let again = open(wedge, O_WRONLY)  // blocks until the daemon has the node open again
+        #expect(bytes.withUnsafeBytes { write(again, $0.baseAddress, $0.count) } == bytes.count)
+        #expect(json(try events.next("card.read").data)["reader"] as? String == "wedge")
+        // Both the first and the renewed attachment were announced (events are replayed from 0).
+        let added = EventRecorder(socket: socket, after: "0", seconds: 2)
+        try added.waitUntilOpen()
+        usleep(300_000)
+        #expect(added.all.filter { $0.event == "device.added" && json($0.data)["reader"] as? String == "wedge" }.count == 2)
+        close(again)
         close(writerDE)
         for text in events.all.map(\.data) + [daemon.log] {
             #expect(!text.contains("6035710000000000"))
