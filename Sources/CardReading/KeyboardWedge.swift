@@ -218,7 +218,8 @@ public struct WedgeAssembler: Sendable {
             out.append(.overflow)
             return
         }
-        if let last { longestGap = max(longestGap, time - last) }
+        // Device clocks can jump (or be garbage): wrapping arithmetic, never a trap.
+        if let last { longestGap = max(longestGap, time &- last) }
         if first == nil { first = time }
         last = time
         strokes.append(stroke)
@@ -230,7 +231,7 @@ public struct WedgeAssembler: Sendable {
     }
 
     private mutating func complete() -> WedgeRead {
-        let read = WedgeRead(strokes: strokes, duration: (last ?? 0) - (first ?? 0), longestGap: longestGap)
+        let read = WedgeRead(strokes: strokes, duration: max(0, (last ?? 0) &- (first ?? 0)), longestGap: longestGap)
         reset()
         return read
     }

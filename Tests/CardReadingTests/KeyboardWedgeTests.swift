@@ -136,4 +136,19 @@ func keyEvents(_ text: String, layout name: String, gapMicros: Int64 = 2_000, te
             #expect(digits.joined().filter(\.isNumber).count == 10, "\(name)")
         }
     }
+
+    /// Found by the fuzzer: key events with wildly different times made the gap arithmetic
+    /// overflow (a trap). Now they are only a large gap.
+    @Test func eventTimesThatOverflowDoNotCrash() {
+        let input: [UInt8] = [0x5d, 0x43, 0x31, 0x33, 0x34, 0x33, 0x35, 0x32, 0xff, 0x2c, 0xff, 0xff, 0xff, 0xff, 0x31, 0x30, 0x01, 0x00, 0x00, 0x30, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0xdf, 0xc9, 0xcc, 0xca, 0xcd, 0x00, 0xd9, 0xff, 0xff, 0xff, 0xff, 0x31, 0x30, 0x01, 0x00, 0x00, 0x30, 0x01, 0x00, 0x00, 0x00, 0x30, 0x30, 0x30, 0xff, 0xff, 0xff]
+        var a = WedgeAssembler()
+        let outputs = a.feed(InputEvent.parse(input).events)
+        _ = a.flush()
+        var b = WedgeAssembler()
+        let late = InputEvent(seconds: Int64.max / 1_000_000, microseconds: 999_999, type: 1, code: 2, value: 1)
+        let early = InputEvent(seconds: Int64.min / 1_000_000, microseconds: 0, type: 1, code: 3, value: 1)
+        _ = b.feed([late, early, late])
+        #expect(b.flush() != nil)
+        _ = outputs
+    }
 }
