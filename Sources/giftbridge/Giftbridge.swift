@@ -187,37 +187,14 @@ struct Balance: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Look up a gift card's balance.")
     @OptionGroup var options: ClientOptions
 
-    @Option(name: .long, help: "The number printed on the card.")
-    var cardNumber: String?
-
-    @Option(name: .long, help: "Track 2 data without sentinels.")
-    var track: String?
-
-    @Option(name: .long, help: "The read id of a card.read event (the card just swiped).")
-    var readId: String?
-
-    @Option(name: .long, help: "The card's registration code (PIN), if the shop checks it.")
-    var regCode: String?
+    @OptionGroup var card: CardSelection
 
     @Flag(name: .long, help: "Also print a balance receipt.")
     var print = false
 
-    func validate() throws {
-        let given = [cardNumber, track, readId].compactMap { $0 }.count
-        guard given == 1 else { throw ValidationError("give exactly one of --card-number, --track, --read-id") }
-    }
-
     func run() throws {
         var body: [String: Any] = [:]
-        if let readId {
-            body["readId"] = readId
-        } else {
-            var card: [String: Any] = [:]
-            card["printedCardNumber"] = cardNumber
-            card["trackInfo"] = track
-            card["cardRegCode"] = regCode
-            body["cardInfo"] = card
-        }
+        card.add(to: &body)
         if print { body["printReceipt"] = true }
         let r = try options.call("POST", "/v1/gift/balance", body: body)
         guard !options.json else { return }
