@@ -9,29 +9,35 @@ import TestSupport
 
 @testable import Devices
 
-/// Collects what a device loop reports, for the test thread to wait on.
+/// Collects what a device loop reports, for the test thread to wait on. Every access takes the
+/// lock: the loop thread appends while the test thread reads.
 final class Collector: @unchecked Sendable {
     private let condition = NSCondition()
-    private(set) var reads: [ReadFramer.Output] = []
-    private(set) var links: [DeviceLinkEvent] = []
+    private var _reads: [ReadFramer.Output] = []
+    private var _links: [DeviceLinkEvent] = []
 
-    func add(read: ReadFramer.Output) {
-        condition.lock(); reads.append(read); condition.broadcast(); condition.unlock()
-    }
+    var reads: [ReadFramer.Output] { condition.withLock { _reads } }
+    var links: [DeviceLinkEvent] { condition.withLock { _links } }
 
-    func add(link: DeviceLinkEvent) {
-        condition.lock(); links.append(link); condition.broadcast(); condition.unlock()
-    }
+    func add(read: ReadFramer.Output) { condition.withLock { _reads.append(read); condition.broadcast() } }
+    func add(link: DeviceLinkEvent) { condition.withLock { _links.append(link); condition.broadcast() } }
 
     func wait(timeout: TimeInterval = 5, until done: (Collector) -> Bool) -> Bool {
-        let deadline = Date().addingTimeInterval(timeout)
-        condition.lock()
-        defer { condition.unlock() }
-        while !done(self) {
-            if !condition.wait(until: deadline) { return done(self) }
-        }
-        return true
+        waitFor(condition, timeout: timeout) { done(self) }
     }
+}
+
+/// Waits until `done` holds, re-checking whenever `condition` is broadcast. `done` runs without
+/// the lock held, so it may use accessors that take it.
+func waitFor(_ condition: NSCondition, timeout: TimeInterval, _ done: () -> Bool) -> Bool {
+    let deadline = Date().addingTimeInterval(timeout)
+    while !done() {
+        condition.lock()
+        let signalled = condition.wait(until: min(deadline, Date().addingTimeInterval(0.05)))
+        condition.unlock()
+        if !signalled && Date() >= deadline { return done() }
+    }
+    return true
 }
 
 func serialLoop(path: String, idleMs: Int32 = 80, collector: Collector) -> DeviceLoop {
@@ -224,18 +230,14 @@ func serialLoop(path: String, idleMs: Int32 = 80, collector: Collector) -> Devic
 
 @Suite(.serialized) struct EvdevReaderTests {
     final class Reads: @unchecked Sendable {
-        let condition = NSCondition()
-        var items: [WedgeAssembler.Output] = []
-        var links: [DeviceLinkEvent] = []
-        func add(_ o: WedgeAssembler.Output) { condition.lock(); items.append(o); condition.broadcast(); condition.unlock() }
-        func add(_ l: DeviceLinkEvent) { condition.lock(); links.append(l); condition.broadcast(); condition.unlock() }
-        func wait(_ done: (Reads) -> Bool) -> Bool {
-            let deadline = Date().addingTimeInterval(5)
-            condition.lock()
-            defer { condition.unlock() }
-            while !done(self) { if !condition.wait(until: deadline) { return done(self) } }
-            return true
-        }
+        private let condition = NSCondition()
+        private var _items: [WedgeAssembler.Output] = []
+        private var _links: [DeviceLinkEvent] = []
+        var items: [WedgeAssembler.Output] { condition.withLock { _items } }
+        var links: [DeviceLinkEvent] { condition.withLock { _links } }
+        func add(_ o: WedgeAssembler.Output) { condition.withLock { _items.append(o); condition.broadcast() } }
+        func add(_ l: DeviceLinkEvent) { condition.withLock { _links.append(l); condition.broadcast() } }
+        func wait(_ done: (Reads) -> Bool) -> Bool { waitFor(condition, timeout: 5) { done(self) } }
     }
 
     func keys(_ codes: [UInt16]) -> [UInt8] {
@@ -272,5 +274,105 @@ func serialLoop(path: String, idleMs: Int32 = 80, collector: Collector) -> Devic
         FileManager.default.createFile(atPath: dir.file("x"), contents: Data())
         #expect(throws: SystemError.self) { try EvdevReadSession(path: dir.file("x"), idleTimeoutMilliseconds: 10) { _ in } }
         #expect(throws: SystemError.self) { try EvdevReadSession(path: dir.file("missing"), idleTimeoutMilliseconds: 10) { _ in } }
+    }
+}
+
+@Suite(.serialized) struct HidrawReaderTests {
+    final class Outputs: @unchecked Sendable {
+        private let condition = NSCondition()
+        private var _items: [HidrawReadSession.Output] = []
+        private var _links: [DeviceLinkEvent] = []
+        var items: [HidrawReadSession.Output] { condition.withLock { _items } }
+        var links: [DeviceLinkEvent] { condition.withLock { _links } }
+        func add(_ o: HidrawReadSession.Output) { condition.withLock { _items.append(o); condition.broadcast() } }
+        func add(_ l: DeviceLinkEvent) { condition.withLock { _links.append(l); condition.broadcast() } }
+        func wait(_ done: (Outputs) -> Bool) -> Bool { waitFor(condition, timeout: 5) { done(self) } }
+    }
+
+    /// Report 2: length, AIM, 56 data bytes, code id, flags (bit 0: continued) — Honeywell's layout.
+    static let descriptor: [UInt8] = [
+        0x05, 0x8C, 0x09, 0x02, 0xA1, 0x01, 0x09, 0x12, 0xA1, 0x02, 0x85, 0x02, 0x15, 0x00, 0x26, 0xFF, 0x00, 0x75, 0x08,
+        0x95, 0x01, 0x09, 0x00, 0x81, 0x02, 0x95, 0x03, 0x09, 0xFB, 0x09, 0xFC, 0x09, 0xFD, 0x81, 0x02,
+        0x95, 0x38, 0x09, 0xFE, 0x82, 0x02, 0x01, 0x06, 0x66, 0xFF, 0x95, 0x02, 0x09, 0x04, 0x09, 0x00, 0x81, 0x02,
+        0x05, 0x8C, 0x25, 0x01, 0x75, 0x01, 0x95, 0x08, 0x09, 0xFF, 0x81, 0x02, 0xC0, 0xC0,
+    ]
+
+    static func report(_ aim: String, _ data: String, continued: Bool = false) -> [UInt8] {
+        var d = Array(data.utf8)
+        d += [UInt8](repeating: 0, count: 56 - d.count)
+        return [0x02, UInt8(data.utf8.count)] + Array(aim.utf8) + d + [0, 0, continued ? 1 : 0]
+    }
+
+    func withFIFO(kind: HidrawReadSession.Kind, idleMs: Int32 = 80, _ body: (Int32, Outputs) throws -> Void) throws {
+        let dir = try TemporaryDirectory()
+        let path = dir.file("hidraw0")
+        #expect(mkfifo(path, 0o600) == 0)
+        let out = Outputs()
+        let loop = DeviceLoop(name: "hid", open: { try HidrawReadSession(path: path, kind: kind, idleTimeoutMilliseconds: idleMs) { out.add($0) } }, onLink: { out.add($0) })
+        loop.start()
+        defer { loop.stop() }
+        #expect(out.wait { $0.links == [.attached] })
+        let writer = open(path, O_WRONLY)
+        #expect(writer >= 0)
+        defer { close(writer) }
+        try body(writer, out)
+    }
+
+    func write(_ fd: Int32, _ bytes: [UInt8], pieces: Int = 13) {
+        for start in stride(from: 0, to: bytes.count, by: pieces) {
+            let piece = Array(bytes[start..<min(start + pieces, bytes.count)])
+            _ = piece.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
+        }
+    }
+
+    @Test func posScannerReportsBecomeScans() throws {
+        try withFIFO(kind: .posScanner(descriptor: Self.descriptor)) { fd, out in
+            // One scan in one report, then one in two reports, written in odd-sized pieces.
+            let long = String(repeating: "7", count: 70)
+            write(fd, Self.report("]C0", "6006491000000000018") + Self.report("]E0", String(long.prefix(56)), continued: true) + Self.report("]E0", String(long.dropFirst(56))))
+            #expect(out.wait { $0.items.count == 2 })
+            #expect(out.items == [.scan(Array("]C06006491000000000018".utf8)), .scan(Array(("]E0" + long).utf8))])
+        }
+    }
+
+    @Test func aScanWhoseLastReportNeverComesEndsOnIdle() throws {
+        try withFIFO(kind: .posScanner(descriptor: Self.descriptor), idleMs: 50) { fd, out in
+            write(fd, Self.report("]E0", "4012345", continued: true))
+            #expect(out.wait { $0.items.count == 1 })
+            #expect(out.items == [.scan(Array("]E04012345".utf8))])
+            // An unknown report id cannot be cut into reports: reported, and the stream goes on.
+            write(fd, [0x09, 1, 2, 3])
+            #expect(out.wait { $0.items.count == 2 })
+            guard case .badReport(let why) = out.items.last else { Issue.record("\(out.items)"); return }
+            #expect(why.contains("report id 9"))
+            write(fd, Self.report("]C0", "42"))
+            #expect(out.wait { $0.items.count == 3 })
+            #expect(out.items.last == .scan(Array("]C042".utf8)))
+        }
+    }
+
+    @Test func magtekReportsArePassedWhole() throws {
+        try withFIFO(kind: .magtek) { fd, out in
+            let report = MagTekHIDReport.make(track2: ";6035710000000000=49121200?")
+            write(fd, report + report, pieces: 100)
+            #expect(out.wait { $0.items.count == 2 })
+            #expect(out.items == [.magtekReport(report), .magtekReport(report)])
+            // Half a report, then silence: dropped as truncated, never guessed at.
+            write(fd, Array(report.prefix(100)))
+            #expect(out.wait { $0.items.count == 3 })
+            guard case .badReport(let why) = out.items.last else { Issue.record("\(out.items)"); return }
+            #expect(why.contains("truncated"))
+        }
+    }
+
+    @Test func aScannerNeedsADescriptorThatDescribesAScanner() throws {
+        let dir = try TemporaryDirectory()
+        let path = dir.file("fifo")
+        #expect(mkfifo(path, 0o600) == 0)
+        // A FIFO has no descriptor to ask for; a keyboard's descriptor is not a scanner's.
+        #expect(throws: SystemError.self) { try HidrawReadSession(path: path, kind: .posScanner(descriptor: nil), idleTimeoutMilliseconds: 10) { _ in } }
+        let keyboard: [UInt8] = [0x05, 0x01, 0x09, 0x06, 0xA1, 0x01, 0x05, 0x07, 0x19, 0xE0, 0x29, 0xE7, 0x75, 0x01, 0x95, 0x08, 0x81, 0x02, 0xC0]
+        #expect(throws: SystemError.self) { try HidrawReadSession(path: path, kind: .posScanner(descriptor: keyboard), idleTimeoutMilliseconds: 10) { _ in } }
+        #expect(throws: SystemError.self) { try HidrawReadSession(path: "/dev/null", kind: .magtek, idleTimeoutMilliseconds: 10) { _ in } }
     }
 }
