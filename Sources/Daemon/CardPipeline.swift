@@ -9,6 +9,8 @@ import Logging
 enum ReaderInput: Sendable {
     case bytes([UInt8])
     case keys(WedgeRead)
+    /// A MagTek HID swipe report (337 bytes).
+    case magtekReport([UInt8])
 }
 
 /// The path every read takes, from a device or from `simulate swipe`: decode (a swipe, else a
@@ -21,9 +23,8 @@ final class CardPipeline: Sendable {
     let events: EventBus
     let reads: RecentReads
     let logger: Logger
-    let decoder: [String: MagstripeDecoder]
-    let layouts: [String: KeyboardLayout]
-    let normalizer = Normalizer()
+    let readers: [String: ReaderConfig]
+    let normalizer: Normalizer
 
     init(config: DaemonConfig, ledger: any GiftLedger, spooler: PrintSpooler?, events: EventBus, reads: RecentReads, logger: Logger) {
         self.config = config
@@ -32,19 +33,21 @@ final class CardPipeline: Sendable {
         self.events = events
         self.reads = reads
         self.logger = logger
-        self.decoder = Dictionary(uniqueKeysWithValues: config.readers.map { ($0.id, MagstripeDecoder(lrc: $0.lrc)) })
-        self.layouts = Dictionary(uniqueKeysWithValues: config.readers.map { ($0.id, $0.layout) })
+        self.readers = Dictionary(config.readers.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+        self.normalizer = Normalizer(rules: config.normalizationRules)
     }
 
     struct CardRead: Encodable {
         var readId: String
         var reader: String
-        /// `magstripe` or `barcode`.
+        /// `magstripe`, `barcode` or `vas`.
         var kind: String
         var maskedCardNumber: String?
         var tracks: [Int]?
         var luhnValid: Bool?
         var symbology: String?
+        /// `apple_vas` or `google_smart_tap` for a wallet pass.
+        var walletKind: String?
         var fields: [String]
         var warnings: [String]?
     }
@@ -83,26 +86,49 @@ final class CardPipeline: Sendable {
         func publish(_ type: String, _ payload: some Encodable) {
             if let e = events.publish(type, payload) { published.append(e) }
         }
-        let layout = layouts[reader] ?? KeyboardLayout.named("us")!
-        let decoder = decoder[reader] ?? MagstripeDecoder()
+        let settings = readers[reader]
+        let layout = settings?.layout ?? KeyboardLayout.named("us")!
+        let content = settings?.content ?? .auto
+        let decoder = MagstripeDecoder(lrc: settings?.lrc ?? .absent)
         var warnings: [String] = []
-        let swipeResult: Result<Swipe, SwipeError>?
-        var barcodeText: String?
+        // What the read is: a swipe, a barcode or a wallet pass, by the reader's content setting
+        // (auto: a swipe when it looks like one, else a barcode).
+        enum Decoded {
+            case swipe(Result<Swipe, SwipeError>)
+            case barcode(String)
+            case vas([UInt8])
+        }
+        let decoded: Decoded
         switch input {
         case .bytes(let bytes):
             let text = String(decoding: bytes, as: UTF8.self)
-            if MagstripeDecoder.looksLikeSwipe(text) { swipeResult = decoder.decode(text) } else { swipeResult = nil; barcodeText = text }
+            switch content {
+            case .vas: decoded = .vas(bytes)
+            case .magstripe: decoded = .swipe(decoder.decode(text))
+            case .barcode: decoded = .barcode(text)
+            case .auto: decoded = MagstripeDecoder.looksLikeSwipe(text) ? .swipe(decoder.decode(text)) : .barcode(text)
+            }
         case .keys(let read):
             if read.looksTypedByHand() { warnings.append("typed_by_hand") }
-            let swipeLike = KeyboardLayout.names.contains { name in
-                KeyboardLayout.named(name).map { MagstripeDecoder.looksLikeSwipe(read.text($0)) } ?? false
+            switch content {
+            case .vas: decoded = .vas(Array(read.text(layout).utf8))
+            case .magstripe: decoded = .swipe(decoder.decode(read, layout: layout))
+            case .barcode: decoded = .barcode(read.text(layout))
+            case .auto:
+                // A swipe read through the wrong layout is still a swipe (reported as layout_mismatch).
+                let swipeLike = KeyboardLayout.names.contains { name in
+                    KeyboardLayout.named(name).map { MagstripeDecoder.looksLikeSwipe(read.text($0)) } ?? false
+                }
+                decoded = swipeLike ? .swipe(decoder.decode(read, layout: layout)) : .barcode(read.text(layout))
             }
-            if swipeLike { swipeResult = decoder.decode(read, layout: layout) } else { swipeResult = nil; barcodeText = read.text(layout) }
+        case .magtekReport(let report):
+            decoded = .swipe(MagTekHIDReport.decode(report))
         }
 
         let card: CardInfo
         var cardRead: CardRead
-        if let swipeResult {
+        switch decoded {
+        case .swipe(let swipeResult):
             let swipe: Swipe
             switch swipeResult {
             case .success(let s): swipe = s
@@ -117,15 +143,23 @@ final class CardPipeline: Sendable {
             var luhn: Bool?
             if case .ok(let t2) = swipe.track2 { luhn = t2.luhnValid }
             cardRead = CardRead(readId: "", reader: reader, kind: "magstripe", maskedCardNumber: card.maskedCardNumber, tracks: swipe.goodTracks, luhnValid: luhn, symbology: nil, fields: card.presentFields)
-        } else {
-            switch BarcodeDecoder().decode(barcodeText ?? "") {
+        case .barcode(let text):
+            switch BarcodeDecoder(prefix: settings?.barcodePrefix ?? "", suffix: settings?.barcodeSuffix ?? "").decode(text) {
             case .success(let read):
                 card = normalizer.cardInfo(for: read)
-                let number = card.printedCardNumber ?? card.barcode
+                let number = card.printedCardNumber ?? card.barcode ?? card.accountToken
                 let masked = number.flatMap { $0.count >= 8 ? PAN.mask($0) : nil }
                 cardRead = CardRead(readId: "", reader: reader, kind: "barcode", maskedCardNumber: masked, tracks: nil, luhnValid: nil, symbology: read.symbology.rawValue, fields: card.presentFields)
             case .failure(let error):
                 return [reportError(reader: reader, reason: error.reasonCode, message: error.description)].compactMap { $0 }
+            }
+        case .vas(let bytes):
+            switch WalletPassDecoder(separator: settings?.vasSeparator ?? "", unmarkedKind: settings?.vasUnmarked).decode(bytes) {
+            case .success(let pass):
+                card = pass.cardInfo
+                cardRead = CardRead(readId: "", reader: reader, kind: "vas", maskedCardNumber: nil, tracks: nil, luhnValid: nil, symbology: nil, walletKind: pass.kind.rawValue, fields: card.presentFields)
+            case .failure(let error):
+                return [reportError(reader: reader, reason: error.reasonCode, message: "not a wallet pass read: \(error)")].compactMap { $0 }
             }
         }
         cardRead.warnings = warnings.isEmpty ? nil : warnings

@@ -200,7 +200,7 @@ struct ShutdownService: Service {
 
 /// Runs one device loop per configured reader and feeds their reads, in order, to the pipeline.
 final class ReaderService: Service, Sendable {
-    enum Input: Sendable { case read(ReaderInput, reader: String), overflow(reader: String) }
+    enum Input: Sendable { case read(ReaderInput, reader: String), overflow(reader: String), badReport(String, reader: String) }
 
     let statuses: [ReaderStatus]
     private let pipeline: CardPipeline
@@ -238,6 +238,15 @@ final class ReaderService: Service, Sendable {
                             case .overflow: sink.yield(.overflow(reader: c.id))
                             }
                         }
+                    case .hidrawMagtek, .hidrawPOS:
+                        let kind: HidrawReadSession.Kind = c.kind == .hidrawMagtek ? .magtek : .posScanner(descriptor: c.reportDescriptor)
+                        return try HidrawReadSession(path: c.path, kind: kind, idleTimeoutMilliseconds: c.idleTimeoutMs) { output in
+                            switch output {
+                            case .magtekReport(let report): sink.yield(.read(.magtekReport(report), reader: c.id))
+                            case .scan(let text): sink.yield(.read(.bytes(text), reader: c.id))
+                            case .badReport(let why): sink.yield(.badReport(why, reader: c.id))
+                            }
+                        }
                     }
                 },
                 onLink: { [events, logger] link in
@@ -272,6 +281,9 @@ final class ReaderService: Service, Sendable {
             case .overflow(let reader):
                 statuses.first { $0.config.id == reader }?.update { $0.errors += 1 }
                 pipeline.reportError(reader: reader, reason: "read_too_long", message: "the reader sent more than 1024 bytes without a terminator")
+            case .badReport(let why, let reader):
+                statuses.first { $0.config.id == reader }?.update { $0.errors += 1 }
+                pipeline.reportError(reader: reader, reason: "bad_report", message: why)
             }
         }
         for loop in loops { loop.stop() }

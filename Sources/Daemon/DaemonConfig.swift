@@ -42,6 +42,15 @@ public struct ReaderConfig: Sendable, Equatable {
         case serial
         case serialMSR = "serial-msr"
         case evdev
+        /// A MagTek swipe reader in HID mode on `/dev/hidrawN` (337-byte reports).
+        case hidrawMagtek = "hidraw-magtek"
+        /// A bar code scanner in HID POS mode on `/dev/hidrawN`.
+        case hidrawPOS = "hidraw-pos"
+    }
+    /// What a reader sends: `auto` tells swipes from barcodes by their shape; an NFC reader
+    /// that decodes wallet passes on board sends `vas`.
+    public enum Content: String, Sendable, CaseIterable {
+        case auto, magstripe, barcode, vas
     }
     public var id: String
     public var kind: Kind
@@ -51,6 +60,16 @@ public struct ReaderConfig: Sendable, Equatable {
     public var lrc: LRCMode
     /// The keyboard layout an evdev reader is set up for.
     public var layout: KeyboardLayout
+    public var content: Content = .auto
+    /// Text the scanner is set to put before / after each barcode, removed before decoding.
+    public var barcodePrefix = ""
+    public var barcodeSuffix = ""
+    /// Wallet pass reads: characters between the A/G marker and the payload, and the kind of a
+    /// read without a marker (nil: a marker is required).
+    public var vasSeparator = ""
+    public var vasUnmarked: WalletKind?
+    /// A `hidraw-pos` scanner's report descriptor from a file instead of from the device.
+    public var reportDescriptor: [UInt8]?
 }
 
 /// Where the embedded ledger lives.
@@ -91,6 +110,8 @@ public struct DaemonConfig: Sendable {
     public var printer: PrinterConfig?
     public var swipeAction: SwipeAction
     public var readers: [ReaderConfig]
+    /// The shop's rules for what a barcode is (`normalization.rules`), in order.
+    public var normalizationRules: [NormalizationRule] = []
     public var logLevel: Logger.Level
     /// The configuration file that was read, if any.
     public var configFile: String?
@@ -117,12 +138,21 @@ enum ConfigSchema {
         "readers.*.type": .scalar, "readers.*.path": .scalar, "readers.*.baud": .scalar,
         "readers.*.data-bits": .scalar, "readers.*.parity": .scalar, "readers.*.stop-bits": .scalar,
         "readers.*.flow-control": .scalar, "readers.*.idle-timeout-ms": .scalar, "readers.*.lrc": .scalar,
-        "readers.*.layout": .scalar,
+        "readers.*.layout": .scalar, "readers.*.content": .scalar, "readers.*.barcode-prefix": .scalar,
+        "readers.*.barcode-suffix": .scalar, "readers.*.vas-separator": .scalar, "readers.*.vas-unmarked": .scalar,
+        "readers.*.report-descriptor": .scalar,
+        "normalization.rules": .list,
     ]
 
-    /// Checks a YAML document's keys and shapes; returns the reader ids it declares, or nil for
-    /// an empty document.
-    static func check(yaml text: String, file: String) throws(ConfigError) -> [String]? {
+    /// What the schema check found besides the keys: reader ids and normalization rules.
+    struct Checked {
+        var readers: [String] = []
+        var rules: [NormalizationRule] = []
+    }
+
+    /// Checks a YAML document's keys and shapes; returns the reader ids and normalization rules
+    /// it declares, or nil for an empty document.
+    static func check(yaml text: String, file: String) throws(ConfigError) -> Checked? {
         let root: Any?
         do { root = try Yams.load(yaml: text) } catch {
             throw ConfigError(key: nil, "\(file) is not valid YAML: \(error)")
@@ -131,7 +161,64 @@ enum ConfigSchema {
         guard let map = root as? [String: Any] else { throw ConfigError(key: nil, "\(file) must be a YAML mapping of keys") }
         var readers: [String] = []
         try walk(map, path: [], readers: &readers)
-        return readers.sorted()
+        var rules: [NormalizationRule] = []
+        if let list = (map["normalization"] as? [String: Any])?["rules"] as? [Any] {
+            for (i, item) in list.enumerated() { rules.append(try rule(item, key: "normalization.rules[\(i)]")) }
+        }
+        return Checked(readers: readers.sorted(), rules: rules)
+    }
+
+    /// The document's scalar values and lists of scalars by key, each value exactly as written
+    /// (no YAML type guessing). The normalization rules (a list of mappings) are read by
+    /// ``check(yaml:file:)`` instead.
+    static func flatten(yaml text: String, file: String) throws(ConfigError) -> [AbsoluteConfigKey: ConfigValue] {
+        let root: Node?
+        do { root = try Yams.compose(yaml: text) } catch {
+            throw ConfigError(key: nil, "\(file) is not valid YAML: \(error)")
+        }
+        var values: [AbsoluteConfigKey: ConfigValue] = [:]
+        func visit(_ node: Node, _ path: [String]) {
+            switch node {
+            case .scalar(let scalar):
+                values[AbsoluteConfigKey(path)] = ConfigValue(.string(scalar.string), isSecret: false)
+            case .sequence(let sequence):
+                let items = sequence.compactMap(\.scalar?.string)
+                if items.count == sequence.count { values[AbsoluteConfigKey(path)] = ConfigValue(.stringArray(items), isSecret: false) }
+            case .mapping(let mapping):
+                for (k, v) in mapping { if let key = k.scalar?.string { visit(v, path + [key]) } }
+            case .alias:
+                break
+            }
+        }
+        if let root { visit(root, []) }
+        return values
+    }
+
+    /// One rule: `{symbologies: [code128, ...], pattern: REGEX, field: printedCardNumber|...}`.
+    static func rule(_ item: Any, key: String) throws(ConfigError) -> NormalizationRule {
+        guard let map = item as? [String: Any] else {
+            throw ConfigError(key: key, "must be a mapping with pattern, field and optionally symbologies")
+        }
+        for k in map.keys where !["symbologies", "pattern", "field"].contains(k) {
+            throw ConfigError(key: key + "." + k, "unknown key; keys here are field, pattern, symbologies")
+        }
+        guard let pattern = map["pattern"].map({ "\($0)" }) else { throw ConfigError(key: key + ".pattern", "is required") }
+        guard let fieldText = map["field"].map({ "\($0)" }), let field = CardField(rawValue: fieldText) else {
+            throw ConfigError(key: key + ".field", "must be one of \(CardField.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        var symbologies: Set<Symbology> = []
+        let names: [Any] = (map["symbologies"] as? [Any]) ?? (map["symbologies"].map { [$0] } ?? [])
+        for name in names {
+            guard let s = Symbology(rawValue: "\(name)") else {
+                throw ConfigError(key: key + ".symbologies", "'\(name)' is not one of \(Symbology.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            symbologies.insert(s)
+        }
+        do {
+            return try NormalizationRule(symbologies: symbologies, pattern: pattern, field: field)
+        } catch {
+            throw ConfigError(key: key + ".pattern", "'\(pattern)' is not a valid regular expression")
+        }
     }
 
     private static func walk(_ map: [String: Any], path: [String], readers: inout [String]) throws(ConfigError) {
@@ -173,18 +260,16 @@ extension DaemonConfig {
         // The file: an explicit one must exist; the default one may be absent.
         let file = configFile ?? defaultConfigFile
         var readerIds: [String] = []
+        var rules: [NormalizationRule] = []
         var fileProvider: (any ConfigProvider)?
         if FileManager.default.fileExists(atPath: file) {
             guard let data = FileManager.default.contents(atPath: file), let text = String(data: data, encoding: .utf8) else {
                 throw ConfigError(key: nil, "cannot read \(file) (permissions?)")
             }
-            if let ids = try ConfigSchema.check(yaml: text, file: file) {
-                readerIds = ids
-                do {
-                    fileProvider = try await FileProvider<YAMLSnapshot>(filePath: FilePath(file))
-                } catch {
-                    throw ConfigError(key: nil, "cannot load \(file): \(error)")
-                }
+            if let checked = try ConfigSchema.check(yaml: text, file: file) {
+                readerIds = checked.readers
+                rules = checked.rules
+                fileProvider = InMemoryProvider(name: file, values: try ConfigSchema.flatten(yaml: text, file: file))
             }
         } else if configFile != nil {
             throw ConfigError(key: nil, "config file \(file) does not exist")
@@ -251,6 +336,7 @@ extension DaemonConfig {
             readers: [],
             logLevel: try parse("log.level", default: .info, { Logger.Level(rawValue: $0) }, expected: "one of trace, debug, info, notice, warning, error, critical"),
             configFile: FileManager.default.fileExists(atPath: file) ? file : nil)
+        config.normalizationRules = rules
         if config.socketPath.utf8.count >= 108 {
             throw ConfigError(key: "api.socket", "the path is longer than a Unix socket path may be (107 bytes)")
         }
@@ -298,11 +384,39 @@ extension DaemonConfig {
             serial.parity = try choice(k + "parity", default: SerialSettings.Parity.none)
             serial.stopBits = try int(k + "stop-bits", default: 1, range: 1...2)
             serial.flowControl = try choice(k + "flow-control", default: SerialSettings.FlowControl.none)
-            config.readers.append(ReaderConfig(
-                id: id, kind: try choice(k + "type", default: ReaderConfig.Kind.serial), path: path, serial: serial,
+            let kind = try choice(k + "type", default: ReaderConfig.Kind.serial)
+            var reader = ReaderConfig(
+                id: id, kind: kind, path: path, serial: serial,
                 idleTimeoutMs: Int32(try int(k + "idle-timeout-ms", default: 100, range: 10...5000)),
                 lrc: try choice(k + "lrc", default: LRCMode.absent),
-                layout: try parse(k + "layout", default: KeyboardLayout.named("us")!, { KeyboardLayout.named($0) }, expected: "one of \(KeyboardLayout.names.joined(separator: ", "))")))
+                layout: try parse(k + "layout", default: KeyboardLayout.named("us")!, { KeyboardLayout.named($0) }, expected: "one of \(KeyboardLayout.names.joined(separator: ", "))"))
+            reader.content = try choice(k + "content", default: kind == .hidrawMagtek || kind == .serialMSR ? .magstripe : kind == .hidrawPOS ? .barcode : ReaderConfig.Content.auto)
+            if kind == .hidrawMagtek && reader.content != .magstripe { throw ConfigError(key: k + "content", "a hidraw-magtek reader only reads magstripe") }
+            if kind == .hidrawPOS && reader.content != .barcode { throw ConfigError(key: k + "content", "a hidraw-pos scanner only reads barcodes") }
+            reader.barcodePrefix = string(k + "barcode-prefix") ?? ""
+            reader.barcodeSuffix = string(k + "barcode-suffix") ?? ""
+            reader.vasSeparator = string(k + "vas-separator") ?? ""
+            if let unmarked = string(k + "vas-unmarked") {
+                switch unmarked {
+                case "apple": reader.vasUnmarked = .appleVAS
+                case "google": reader.vasUnmarked = .googleSmartTap
+                case "none": reader.vasUnmarked = nil
+                default: throw ConfigError(key: k + "vas-unmarked", "'\(unmarked)' is not one of apple, google, none")
+                }
+            }
+            if let descriptorPath = string(k + "report-descriptor") {
+                guard kind == .hidrawPOS else { throw ConfigError(key: k + "report-descriptor", "only a hidraw-pos scanner has a report descriptor") }
+                guard let data = FileManager.default.contents(atPath: descriptorPath) else {
+                    throw ConfigError(key: k + "report-descriptor", "cannot read \(descriptorPath)")
+                }
+                do throws(HIDPOSScanner.LayoutError) {
+                    _ = try HIDPOSScanner(descriptor: Array(data))
+                } catch {
+                    throw ConfigError(key: k + "report-descriptor", "\(descriptorPath): \(error)")
+                }
+                reader.reportDescriptor = Array(data)
+            }
+            config.readers.append(reader)
         }
         return config
     }

@@ -116,6 +116,34 @@ import TestSupport
         #expect(await error("log:\n  level: loud\n")?.key == "log.level")
         #expect(await error("api:\n  socket: relative.sock\n")?.key == "api.socket")
         #expect(await error("", env: ["GIFTBRIDGE_API_SOCKET": "/" + String(repeating: "s", count: 120)])?.key == "api.socket")
+        #expect(await error("readers:\n  r1:\n    path: /dev/hidraw0\n    type: hidraw-magtek\n    content: barcode\n")?.key == "readers.r1.content")
+        #expect(await error("readers:\n  r1:\n    path: /dev/ttyS0\n    content: smoke-signals\n")?.key == "readers.r1.content")
+        #expect(await error("readers:\n  r1:\n    path: /dev/ttyS0\n    vas-unmarked: samsung\n")?.key == "readers.r1.vas-unmarked")
+        #expect(await error("readers:\n  r1:\n    path: /dev/ttyS0\n    report-descriptor: /etc/hostname\n")?.key == "readers.r1.report-descriptor")
+        #expect(await error("readers:\n  r1:\n    path: /dev/hidraw0\n    type: hidraw-pos\n    report-descriptor: /etc/hostname\n")?.message.contains("0x8C") == true)
+    }
+
+    @Test func normalizationRulesAreReadInOrderAndCheckedOneByOne() async throws {
+        let config = try await load("""
+            normalization:
+              rules:
+                - symbologies: [code128, ean13]
+                  pattern: '^GC(\\d+)$'
+                  field: printedCardNumber
+                - pattern: '^tok-'
+                  field: accountToken
+            """)
+        #expect(config.normalizationRules.map(\.field) == [.printedCardNumber, .accountToken])
+        #expect(config.normalizationRules[0].symbologies == [.code128, .ean13])
+        #expect(config.normalizationRules[1].symbologies.isEmpty)
+        #expect(await error("normalization:\n  rules:\n    - pattern: '(['\n      field: barcode\n")?.key == "normalization.rules[0].pattern")
+        #expect(await error("normalization:\n  rules:\n    - pattern: x\n      field: pan\n")?.key == "normalization.rules[0].field")
+        #expect(await error("normalization:\n  rules:\n    - pattern: x\n      field: barcode\n      symbologies: [morse]\n")?.key == "normalization.rules[0].symbologies")
+        #expect(await error("normalization:\n  rules:\n    - field: barcode\n")?.key == "normalization.rules[0].pattern")
+        #expect(await error("normalization:\n  rules:\n    - pattern: x\n      field: barcode\n      colour: red\n")?.key == "normalization.rules[0].colour")
+        #expect(await error("normalization:\n  rules:\n    - just text\n")?.key == "normalization.rules[0]")
+        // A value is read as written: no YAML guessing turns a terminal "007" into 7.
+        #expect(try await load("shop:\n  terminal: 007\n").shop.terminal == "007")
     }
 
     @Test func unknownKeysAndWrongShapesAreRefused() async {

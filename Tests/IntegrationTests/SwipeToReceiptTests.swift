@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import CardReading
 import Foundation
 import GiftbridgeClient
 import Testing
@@ -333,6 +334,104 @@ import TestSupport
         for text in events.all.map(\.data) + [daemon.log] {
             #expect(!text.contains("6035710000000000"))
             #expect(!text.contains("6006491000000000018"))
+        }
+        #expect(try daemon.terminate().status == 0)
+    }
+
+    @Test func aHIDPOSScannerAMagTekReaderAndAWalletPassReader() throws {
+        let dir = try TemporaryDirectory()
+        let socket = dir.file("s/api.sock")
+        let nfc = try PseudoTerminal()
+        #expect(mkfifo(dir.file("hidraw0"), 0o600) == 0)
+        #expect(mkfifo(dir.file("hidraw1"), 0o600) == 0)
+        // Honeywell's HID POS layout: report 2 = length, AIM, 56 data bytes, code id, flags.
+        let descriptor: [UInt8] = [
+            0x05, 0x8C, 0x09, 0x02, 0xA1, 0x01, 0x09, 0x12, 0xA1, 0x02, 0x85, 0x02, 0x15, 0x00, 0x26, 0xFF, 0x00, 0x75, 0x08,
+            0x95, 0x01, 0x09, 0x00, 0x81, 0x02, 0x95, 0x03, 0x09, 0xFB, 0x09, 0xFC, 0x09, 0xFD, 0x81, 0x02,
+            0x95, 0x38, 0x09, 0xFE, 0x82, 0x02, 0x01, 0x06, 0x66, 0xFF, 0x95, 0x02, 0x09, 0x04, 0x09, 0x00, 0x81, 0x02,
+            0x05, 0x8C, 0x25, 0x01, 0x75, 0x01, 0x95, 0x08, 0x09, 0xFF, 0x81, 0x02, 0xC0, 0xC0,
+        ]
+        FileManager.default.createFile(atPath: dir.file("scanner.desc"), contents: Data(descriptor))
+        try """
+            swipe:
+              action: balance
+            normalization:
+              rules:
+                - symbologies: [code128]
+                  pattern: '^GC(\\d{16,19})$'
+                  field: printedCardNumber
+                - symbologies: [qr]
+                  pattern: '^MEMBER-\\d+$'
+                  field: accountToken
+            readers:
+              scanner:
+                type: hidraw-pos
+                path: \(dir.file("hidraw0"))
+                report-descriptor: \(dir.file("scanner.desc"))
+              msr:
+                type: hidraw-magtek
+                path: \(dir.file("hidraw1"))
+              nfc:
+                type: serial
+                path: \(nfc.slavePath)
+                content: vas
+            """.write(toFile: dir.file("c.yaml"), atomically: true, encoding: .utf8)
+        let daemon = try DaemonProcess(arguments: ["--demo", "--config", dir.file("c.yaml"), "--state-dir", dir.file("s")], dir: dir)
+        try daemon.waitUntilReady()
+        let events = EventRecorder(socket: socket, after: "0")
+        try events.waitUntilOpen()
+
+        func report(_ aim: String, _ data: String) -> [UInt8] {
+            var d = Array(data.utf8)
+            d += [UInt8](repeating: 0, count: 56 - d.count)
+            return [0x02, UInt8(data.utf8.count)] + Array(aim.utf8) + d + [0, 0, 0]
+        }
+        // The scanner: a Code 128 gift card label "GC" + number, by the shop's first rule.
+        let scanner = open(dir.file("hidraw0"), O_WRONLY)
+        defer { close(scanner) }
+        let label = report("]C0", "GC6006491000000000018")
+        #expect(label.withUnsafeBytes { write(scanner, $0.baseAddress, $0.count) } == 64)
+        let scan = json(try events.next("card.read").data)
+        #expect(scan["reader"] as? String == "scanner")
+        #expect(scan["kind"] as? String == "barcode")
+        #expect(scan["symbology"] as? String == "code128")
+        #expect(scan["fields"] as? [String] == ["printedCardNumber"])
+        #expect(json(try events.next("gift.balance").data)["balance"] as? String == "40.00")
+        // A member QR code is an account token by the second rule.
+        let member = report("]Q1", "MEMBER-0001")
+        #expect(member.withUnsafeBytes { write(scanner, $0.baseAddress, $0.count) } == 64)
+        let token = json(try events.next("card.read").data)
+        #expect(token["fields"] as? [String] == ["accountToken"])
+        #expect(token["symbology"] as? String == "qr")
+
+        // The MagTek reader: one 337-byte report per swipe.
+        let msr = open(dir.file("hidraw1"), O_WRONLY)
+        defer { close(msr) }
+        let swipe = MagTekHIDReport.make(track1: "%B6035710000000000^GIFT/CARD^4912120000000000000?", track2: ";6035710000000000=49121200?")
+        #expect(swipe.withUnsafeBytes { write(msr, $0.baseAddress, $0.count) } == 337)
+        var read = json(try events.next("card.read").data)
+        while read["reader"] as? String != "msr" { read = json(try events.next("card.read").data) }
+        #expect(read["kind"] as? String == "magstripe")
+        #expect(read["tracks"] as? [Int] == [1, 2])
+        #expect(read["maskedCardNumber"] as? String == "603571******0000")
+
+        // The NFC reader sends what it decoded from an Apple wallet pass: "A" + payload.
+        try nfc.write("Ag1f3a9c2e7b4d6\r")
+        var pass = json(try events.next("card.read").data)
+        while pass["reader"] as? String != "nfc" { pass = json(try events.next("card.read").data) }
+        #expect(pass["kind"] as? String == "vas")
+        #expect(pass["walletKind"] as? String == "apple_vas")
+        #expect(pass["fields"] as? [String] == ["appleNfcVasPayload"])
+        // A read the NFC reader garbled: card.error, nothing else.
+        try nfc.write("X123\r")
+        var bad = json(try events.next("card.error").data)
+        while bad["reader"] as? String != "nfc" { bad = json(try events.next("card.error").data) }
+        #expect(bad["reason"] as? String != nil)
+
+        for text in events.all.map(\.data) + [daemon.log] {
+            #expect(!text.contains("6035710000000000"))
+            #expect(!text.contains("6006491000000000018"))
+            #expect(!text.contains("g1f3a9c2e7b4d6"))
         }
         #expect(try daemon.terminate().status == 0)
     }
