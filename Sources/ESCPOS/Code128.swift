@@ -28,8 +28,10 @@ public struct Code128: Sendable, Equatable {
 
     public enum Error: Swift.Error, Equatable {
         case empty
-        /// The byte at `index` cannot be encoded (in `codeSet`, or at all when nil: above 7F).
-        case unencodable(byte: UInt8, index: Int, codeSet: CodeSet?)
+        /// The character at `index` (a byte, or a Unicode scalar of a string) is not ASCII.
+        case notASCII(index: Int)
+        /// The byte at `index` is ASCII but not in the code set asked for.
+        case unencodable(byte: UInt8, index: Int, codeSet: CodeSet)
         /// Set C needs an even number of digits.
         case oddDigitCount
         /// `GS k` counts its data in one byte: at most 255 bytes with selectors and escapes.
@@ -42,9 +44,12 @@ public struct Code128: Sendable, Equatable {
     public let data: [UInt8]
     /// The bytes after `n` in `GS k 73 n`: selectors, escapes and data.
     public let payload: [UInt8]
-    /// Symbol characters the printer draws: start, data (a C pair counts once), code-set
-    /// switches and the check character; the stop pattern is not included.
-    public let symbolCount: Int
+    /// The symbol character values (0…105) the printer draws: start, data (a C pair is one),
+    /// code-set switches and the check character; the stop pattern (106) is not included.
+    public let symbolValues: [Int]
+
+    /// Symbol characters without the stop pattern.
+    public var symbolCount: Int { symbolValues.count }
 
     /// Bars and spaces across the symbol, in modules (11 per symbol character, 13 for stop);
     /// quiet zones not included.
@@ -53,9 +58,7 @@ public struct Code128: Sendable, Equatable {
     /// Encodes ASCII `data` (bytes 00–7F).
     public init(_ data: [UInt8], codeSet: CodeSetChoice = .automatic) throws(Code128.Error) {
         guard !data.isEmpty else { throw .empty }
-        if let i = data.firstIndex(where: { $0 > 0x7F }) {
-            throw .unencodable(byte: data[i], index: i, codeSet: nil)
-        }
+        if let i = data.firstIndex(where: { $0 > 0x7F }) { throw .notASCII(index: i) }
         var segments: [(CodeSet, ArraySlice<UInt8>)]
         switch codeSet {
         case .automatic:
@@ -77,43 +80,85 @@ public struct Code128: Sendable, Equatable {
             }
         }
         var payload: [UInt8] = []
-        var symbols = 1  // start character
+        var values: [Int] = []
         for (i, (set, chunk)) in merged.enumerated() {
             payload += [0x7B, set == .a ? 0x41 : set == .b ? 0x42 : 0x43]
-            if i > 0 { symbols += 1 }  // code-set switch
+            // Start A/B/C (103/104/105) first, later the switch Code A/B/C (101/100/99).
+            switch set {
+            case .a: values.append(i == 0 ? 103 : 101)
+            case .b: values.append(i == 0 ? 104 : 100)
+            case .c: values.append(i == 0 ? 105 : 99)
+            }
             switch set {
             case .c:
                 var j = 0
                 while j + 1 < chunk.count {
-                    payload.append((chunk[j] - 0x30) * 10 + (chunk[j + 1] - 0x30))
+                    let pair = (chunk[j] - 0x30) * 10 + (chunk[j + 1] - 0x30)
+                    payload.append(pair)
+                    values.append(Int(pair))
                     j += 2
                 }
-                symbols += chunk.count / 2
             case .a, .b:
                 for byte in chunk {
                     if byte == 0x7B { payload.append(0x7B) }
                     payload.append(byte)
+                    values.append(byte < 0x20 ? Int(byte) + 64 : Int(byte) - 32)
                 }
-                symbols += chunk.count
             }
         }
-        symbols += 1  // check character
+        // Check character: start value + Σ position × value, modulo 103.
+        var sum = values[0]
+        for (position, value) in values.enumerated().dropFirst() { sum += position * value }
+        values.append(sum % 103)
         guard payload.count <= 255 else { throw .tooLong(bytes: payload.count) }
         self.data = data
         self.payload = payload
-        self.symbolCount = symbols
+        self.symbolValues = values
     }
 
     /// Encodes a string; every character must be ASCII.
     public init(_ string: String, codeSet: CodeSetChoice = .automatic) throws(Code128.Error) {
         var bytes: [UInt8] = []
         for (i, scalar) in string.unicodeScalars.enumerated() {
-            guard scalar.isASCII else {
-                throw .unencodable(byte: UInt8(truncatingIfNeeded: min(scalar.value, 0xFF)), index: i, codeSet: nil)
-            }
+            guard scalar.isASCII else { throw .notASCII(index: i) }
             bytes.append(UInt8(scalar.value))
         }
         try self.init(bytes, codeSet: codeSet)
+    }
+
+    /// Bar and space widths in modules of each symbol character value 0…105 (bar first, six
+    /// elements, 11 modules), and of stop (106: seven elements, 13 modules); ISO/IEC 15417 table 1.
+    static let patterns: [String] = [
+        "212222", "222122", "222221", "121223", "121322", "131222", "122213", "122312", "132212", "221213",
+        "221312", "231212", "112232", "122132", "122231", "113222", "123122", "123221", "223211", "221132",
+        "221231", "213212", "223112", "312131", "311222", "321122", "321221", "312212", "322112", "322211",
+        "212123", "212321", "232121", "111323", "131123", "131321", "112313", "132113", "132311", "211313",
+        "231113", "231311", "112133", "112331", "132131", "113123", "113321", "133121", "313121", "211331",
+        "231131", "213113", "213311", "213131", "311123", "311321", "331121", "312113", "312311", "332111",
+        "314111", "221411", "431111", "111224", "111422", "121124", "121421", "141122", "141221", "112214",
+        "112412", "122114", "122411", "142112", "142211", "241211", "221114", "413111", "241112", "134111",
+        "111242", "121142", "121241", "114212", "124112", "124211", "411212", "421112", "421211", "212141",
+        "214121", "412121", "111143", "111341", "131141", "114113", "114311", "411113", "411311", "113141",
+        "114131", "311141", "411131", "211412", "211214", "211232", "2331112",
+    ]
+
+    /// The symbol drawn as the printer would (bars black), `moduleWidth` dots per module,
+    /// `height` rows, with `quietZone` light modules each side (the standard asks for 10):
+    /// for previews, and to check the encoding with a barcode reader.
+    public func bitmap(moduleWidth: Int = 2, height: Int = 80, quietZone: Int = 10) throws(ImageError) -> Bitmap {
+        let scale = max(moduleWidth, 1), border = max(quietZone, 0)
+        var bitmap = try Bitmap(width: (moduleCount + 2 * border) * scale, height: height)
+        var x = border * scale
+        for value in symbolValues + [106] {
+            for (k, width) in Self.patterns[value].utf8.enumerated() {
+                let dots = Int(width - 0x30) * scale
+                if k % 2 == 0 {
+                    for y in 0..<height { for dx in 0..<dots { bitmap[x: x + dx, y: y] = true } }
+                }
+                x += dots
+            }
+        }
+        return bitmap
     }
 
     static func fits(_ byte: UInt8, _ set: CodeSet) -> Bool {

@@ -25,8 +25,8 @@ import Testing
         #expect(throws: Code128.Error.unencodable(byte: 0x41, index: 2, codeSet: .c)) { try Code128("12A4", codeSet: .only(.c)) }
         #expect(throws: Code128.Error.oddDigitCount) { try Code128("123", codeSet: .only(.c)) }
         #expect(throws: Code128.Error.empty) { try Code128("") }
-        #expect(throws: Code128.Error.unencodable(byte: 0xFF, index: 2, codeSet: nil)) { try Code128("ab€") }
-        #expect(throws: Code128.Error.unencodable(byte: 0xE9, index: 1, codeSet: nil)) { try Code128([0x41, 0xE9]) }
+        #expect(throws: Code128.Error.notASCII(index: 2)) { try Code128("ab€") }
+        #expect(throws: Code128.Error.notASCII(index: 1)) { try Code128([0x41, 0xE9]) }
     }
 
     @Test func automaticChoice() throws {
@@ -62,6 +62,26 @@ import Testing
         #expect(try Code128("GC-4821", codeSet: .only(.b)).symbolCount == 9)
     }
 
+    @Test func symbolValuesAndPatterns() throws {
+        // Start B, G C -, Code C, 48 21, check (104 + 39 + 2·35 + 3·13 + 4·99 + 5·48 + 6·21) mod 103 = 87.
+        #expect(try Code128("GC-4821").symbolValues == [104, 39, 35, 13, 99, 48, 21, 87])
+        // Set A: control characters are 64 + byte. Start A, "A" 33, TAB 73, check (103 + 33 + 2·73) mod 103.
+        #expect(try Code128("A\t").symbolValues == [103, 33, 73, (103 + 33 + 146) % 103])
+        // Every pattern: 11 modules in 6 elements; stop 13 in 7.
+        #expect(Code128.patterns.count == 107)
+        for (value, p) in Code128.patterns.enumerated() {
+            let widths = p.utf8.map { Int($0 - 0x30) }
+            #expect(widths.reduce(0, +) == (value == 106 ? 13 : 11) && widths.count == (value == 106 ? 7 : 6), "value \(value)")
+        }
+        #expect(Set(Code128.patterns).count == 107)
+        // The drawn symbol: quiet zone, then start B's 2-1-1-2-1-4 (bar first), 2 dots per module.
+        let b = try Code128("GC-4821").bitmap(moduleWidth: 2, height: 3, quietZone: 10)
+        #expect(b.width == (101 + 20) * 2 && b.height == 3)
+        let row = (0..<b.width).map { b[x: $0, y: 1] ? "1" : "0" }.joined()
+        #expect(row.hasPrefix(String(repeating: "0", count: 20) + "1111" + "00" + "11" + "0000" + "11" + "00000000"))
+        #expect(row.hasSuffix("1111" + "000000" + "111111" + "00" + "11" + "00" + "1111" + String(repeating: "0", count: 20)))
+    }
+
     @Test func lengthLimit() throws {
         // 253 characters + "{B" = 255 bytes: fits; one more does not.
         let ok = String(repeating: "x", count: 253)
@@ -88,7 +108,7 @@ import Testing
 
     @Test func writerRejectsWithoutWriting() {
         var w = ESCPOSWriter(profile: .generic58mm)
-        #expect(throws: Code128.Error.self) { try w.barcode128("ä") }
+        #expect(throws: Code128.Error.notASCII(index: 0)) { try w.barcode128("ä") }
         // 30 letters: (1 + 30 + 1) × 11 + 13 = 365 modules; ×2 = 730 dots > 384.
         #expect(throws: Code128.Error.tooWide(dots: 730, available: 384)) {
             try w.barcode128(String(repeating: "A", count: 30))

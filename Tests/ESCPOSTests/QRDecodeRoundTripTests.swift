@@ -53,3 +53,19 @@ struct QRDecodeRoundTripTests {
         #expect(try zbar(PNG.encode(gray), suffix: ".png") == url)
     }
 }
+
+/// CODE128 symbols drawn from ``Code128/symbolValues`` and read back by zbar: proves the code-set
+/// choice, the values, the check character and the bar patterns.
+@Suite(.enabled(if: ExternalTools.zbarimg != nil, "zbarimg (Debian zbar-tools) is not installed"))
+struct Code128DecodeRoundTripTests {
+    @Test(arguments: ["GC-4821", "12345", "ab12345", "A1234z", "00123456", "Hello, World! {curly}", "X\tY\u{1}z", "7"])
+    func zbarReadsTheSymbol(text: String) throws {
+        let symbol = try Code128(text)
+        let path = ExternalTools.temporaryPath(".png")
+        try Data(PNG.encode(try symbol.bitmap(moduleWidth: 3, height: 60))).write(to: URL(fileURLWithPath: path))
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let (status, out) = try ExternalTools.run(try #require(ExternalTools.zbarimg), ["--raw", "-q", "-Sdisable", "-Scode128.enable", path])
+        #expect(status == 0)
+        #expect(out == Array(text.utf8) + [0x0A], "payload \(symbol.payload)")
+    }
+}
