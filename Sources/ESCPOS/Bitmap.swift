@@ -267,7 +267,7 @@ extension ESCPOSWriter {
 
     /// Prints a grayscale image: scaled down to ``PrinterProfile/dotsWidth`` if wider,
     /// Floyd–Steinberg dithered (or thresholded at 128 when `dither` is false), then as
-    /// ``image(_:align:bandHeight:)-(Bitmap,_,_)``.
+    /// the `Bitmap` variant of `image(_:align:bandHeight:)`.
     public mutating func image(
         _ gray: GrayImage, align: Alignment = .center, dither: Bool = true, bandHeight: Int = defaultBandHeight
     ) {

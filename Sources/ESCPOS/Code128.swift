@@ -249,7 +249,7 @@ extension ESCPOSWriter {
         try barcode128(symbol, height: height, moduleWidth: moduleWidth, hri: hri)
     }
 
-    /// Prints an already encoded ``Code128`` symbol; see ``barcode128(_:codeSet:height:moduleWidth:hri:)-(String,_,_,_,_)``.
+    /// Prints an already encoded ``Code128`` symbol; the bytes are those of the `String` variant.
     public mutating func barcode128(
         _ symbol: Code128, height: UInt8 = 80, moduleWidth: UInt8 = 2, hri: Code128.HRIPosition = .below
     ) throws(Code128.Error) {

@@ -76,6 +76,22 @@ func parseRaster(_ bytes: ArraySlice<UInt8>) -> Bitmap? {
         #expect(s.bytes.count == 11 + 48 * 50)
     }
 
+    @Test func writerGrayImageDithersAndFits() throws {
+        let g = try GrayImage(width: 3, height: 2, pixels: [100, 100, 100, 100, 100, 100])
+        var w = ESCPOSWriter(profile: .generic80mm)
+        w.image(g)
+        #expect(w.bytes == [0x1B, 0x61, 0x01, 0x1D, 0x76, 0x30, 0x00, 0x01, 0x00, 0x02, 0x00, 0xA0, 0xA0])
+        var t = ESCPOSWriter(profile: .generic80mm)
+        t.image(g, align: .left, dither: false)
+        #expect(t.bytes == [0x1B, 0x61, 0x00, 0x1D, 0x76, 0x30, 0x00, 0x01, 0x00, 0x02, 0x00, 0xE0, 0xE0])
+        // 1152 × 40 on 576-dot paper: 576 × 20, 72 bytes a row.
+        let wide = try GrayImage(width: 1152, height: 40, pixels: [UInt8](repeating: 0, count: 1152 * 40))
+        var s = ESCPOSWriter(profile: .generic80mm)
+        s.image(wide)
+        #expect(Array(s.bytes.prefix(11)) == [0x1B, 0x61, 0x01, 0x1D, 0x76, 0x30, 0x00, 72, 0, 20, 0])
+        #expect(s.bytes.count == 11 + 72 * 20)
+    }
+
     @Test func grayScalingIsAnAreaAverage() throws {
         let g = try GrayImage(width: 4, height: 2, pixels: [0, 100, 200, 255, 50, 50, 50, 50])
         let half = try g.scaled(toWidth: 2)
