@@ -1,0 +1,43 @@
+import Testing
+
+@testable import ESCPOS
+
+@Suite struct PrinterStatusTests {
+    @Test func repliesOfAFinePrinter() throws {
+        // Bits 1 and 4 set in every reply: 0x12 is "nothing to report".
+        let s = try PrinterStatus.parse([0x12, 0x12, 0x12, 0x12])
+        #expect(s.canPrint)
+        #expect(s.problem == nil)
+        #expect(s.summary == "ready")
+        #expect(PrinterStatus.query(4) == [0x10, 0x04, 0x04])
+    }
+
+    @Test func eachFaultByItsBits() throws {
+        // Paper out: n=2 bit 5 (printing stopped), n=4 bits 5–6; offline (n=1 bit 3).
+        let paperOut = try PrinterStatus.parse([0x1A, 0x32, 0x12, 0x72])
+        #expect(paperOut.paperOut && paperOut.paperOutStop && paperOut.offline)
+        #expect(paperOut.problem == "paper_out")
+        #expect(!paperOut.canPrint)
+        // Cover open: n=2 bit 2; named before the paper.
+        let cover = try PrinterStatus.parse([0x1A, 0x16, 0x12, 0x12])
+        #expect(cover.problem == "cover_open")
+        #expect(cover.summary == "cover open")
+        // Near end only: still prints.
+        let near = try PrinterStatus.parse([0x12, 0x12, 0x12, 0x1E])
+        #expect(near.paperNearEnd && near.canPrint)
+        #expect(near.summary == "ready (paper near end)")
+        // n=3: autocutter (bit 3), unrecoverable (bit 5), head too hot (bit 6).
+        #expect(try PrinterStatus.parse([0x12, 0x12, 0x1A, 0x12]).problem == "cutter_error")
+        #expect(try PrinterStatus.parse([0x12, 0x12, 0x32, 0x12]).problem == "printer_error")
+        #expect(try PrinterStatus.parse([0x12, 0x12, 0x52, 0x12]).problem == "recovering")
+        #expect(try PrinterStatus.parse([0x12, 0x52, 0x12, 0x12]).problem == "printer_error")
+        #expect(try PrinterStatus.parse([0x1A]).problem == "offline")
+    }
+
+    @Test func bytesWithoutTheFixedBitsAreNotReplies() {
+        #expect(throws: PrinterStatus.ReplyError.notAStatusReply(query: 1, byte: 0x00)) { try PrinterStatus.parse([0x00]) }
+        #expect(throws: PrinterStatus.ReplyError.notAStatusReply(query: 2, byte: 0x93)) { try PrinterStatus.parse([0x12, 0x93]) }
+        #expect(!PrinterStatus.isReply(0x41))
+        #expect((0...255).filter { PrinterStatus.isReply(UInt8($0)) }.count == 16)
+    }
+}
