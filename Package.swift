@@ -49,11 +49,15 @@ let package = Package(
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Logging", package: "swift-log"),
         ]),
+        .target(name: "PrintQueue", dependencies: [
+            "ESCPOS", "Devices", "CSQLite",
+            .product(name: "GRDB", package: "GRDB.swift"),
+        ]),
         .target(name: "GiftbridgeClient"),
 
         // The daemon's wiring, and the two executables.
         .target(name: "Daemon", dependencies: [
-            "CardReading", "ESCPOS", "Ledger", "Devices", "LedgerSQLite", "LedgerPostgres", "LocalAPI", "GiftbridgeClient",
+            "CardReading", "ESCPOS", "Ledger", "Devices", "LedgerSQLite", "LedgerPostgres", "LocalAPI", "GiftbridgeClient", "PrintQueue",
             .product(name: "Configuration", package: "swift-configuration"),
             .product(name: "Yams", package: "Yams"),
             .product(name: "SystemPackage", package: "swift-system"),
@@ -86,6 +90,7 @@ let package = Package(
         .testTarget(name: "LedgerStoreTests", dependencies: ["LedgerSQLite", "LedgerPostgres", "Ledger"]),
         .testTarget(name: "DevicesTests", dependencies: ["Devices", "TestSupport"]),
         .testTarget(name: "LocalAPITests", dependencies: ["LocalAPI"]),
+        .testTarget(name: "PrintQueueTests", dependencies: ["PrintQueue", "ESCPOS", "Devices", "TestSupport"]),
         .testTarget(name: "DaemonTests", dependencies: ["Daemon", "TestSupport"]),
         .testTarget(name: "IntegrationTests", dependencies: ["GiftbridgeClient", "TestSupport", "LedgerSQLite", "Ledger", "CardReading", "giftbridged", "giftbridge"]),
     ]

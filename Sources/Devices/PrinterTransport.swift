@@ -4,17 +4,106 @@ import Glibc
 import Musl
 #endif
 
-/// Where receipts go. Sending is blocking with bounded waits; call it off the async pool.
+/// Where receipts go. Everything here blocks with bounded waits; call it off the async pool.
 public protocol PrinterTransport: Sendable {
     var description: String { get }
-    /// Delivers all of `bytes` or throws; never half-reports success.
-    func send(_ bytes: [UInt8]) throws(SystemError)
+    /// Opens a connection for one job (or one status check).
+    func connect() throws(SystemError) -> PrinterConnection
+}
+
+extension PrinterTransport {
+    /// Delivers all of `bytes` on a fresh connection or throws; never half-reports success.
+    public func send(_ bytes: [UInt8]) throws(SystemError) {
+        let c = try connect()
+        defer { c.close() }
+        try c.write(bytes)
+        try c.finish()
+    }
+}
+
+/// An open link to a printer: bytes out, and — where the link carries them (TCP, serial, a
+/// bidirectional USB printer) — status replies back.
+public final class PrinterConnection {
+    public let fd: Int32
+    public let description: String
+    /// Whether replies can come back (false for a regular file).
+    public let canRead: Bool
+    let writeTimeoutMs: Int32
+    let isFile: Bool
+    let isSocket: Bool
+    private var closed = false
+
+    init(fd: Int32, description: String, canRead: Bool, writeTimeoutMs: Int32, isFile: Bool = false, isSocket: Bool = false) {
+        self.fd = fd
+        self.description = description
+        self.canRead = canRead
+        self.writeTimeoutMs = writeTimeoutMs
+        self.isFile = isFile
+        self.isSocket = isSocket
+    }
+
+    deinit { close() }
+
+    public func write(_ bytes: [UInt8]) throws(SystemError) {
+        try writeAll(fd: fd, bytes: bytes, timeoutMs: writeTimeoutMs, what: description)
+    }
+
+    /// Reads one byte, waiting at most `timeoutMs`; nil when nothing came in time.
+    public func readByte(timeoutMs: Int32) throws(SystemError) -> UInt8? {
+        guard canRead else { return nil }
+        var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        let r = retryingEINTR { poll(&p, 1, timeoutMs) }
+        if r < 0 { throw SystemError("poll", description) }
+        if r == 0 { return nil }
+        var b: UInt8 = 0
+        let n = retryingEINTR { read(fd, &b, 1) }
+        if n == 1 { return b }
+        if n == 0 { throw SystemError("read", "\(description): the printer closed the connection", errno: ECONNRESET) }
+        if errno == EAGAIN { return nil }
+        throw SystemError("read", description)
+    }
+
+    /// Drops replies that nobody asked for (automatic status, late answers).
+    public func drain() {
+        guard canRead else { return }
+        var buf = [UInt8](repeating: 0, count: 256)
+        while buf.withUnsafeMutableBytes({ read(fd, $0.baseAddress, $0.count) }) > 0 {}
+    }
+
+    /// The printer's real-time status by `DLE EOT 1…4`; nil when the printer does not answer
+    /// (one-way link, or a model without status).
+    public func status(timeoutMs: Int32 = 1000) throws(SystemError) -> [UInt8]? {
+        guard canRead else { return nil }
+        drain()
+        var replies: [UInt8] = []
+        for n: UInt8 in 1...4 {
+            try write([0x10, 0x04, n])
+            guard let b = try readByte(timeoutMs: timeoutMs) else { return replies.isEmpty ? nil : replies }
+            replies.append(b)
+        }
+        return replies
+    }
+
+    /// Makes the written bytes durable (fsync for files) and, for sockets, half-closes so the
+    /// printer sees the end of the job.
+    public func finish() throws(SystemError) {
+        if isFile { guard fsync(fd) == 0 else { throw SystemError("fsync", description) } }
+    }
+
+    public func close() {
+        guard !closed else { return }
+        closed = true
+        if isSocket { shutdown(fd, Int32(SHUT_WR)) }
+        Glibc.close(fd)
+    }
 }
 
 /// A printer target as configured: `tcp://host:port`, `file:/path`, or a path (`/dev/usb/lp0`).
 public enum PrinterTarget: Sendable, Equatable, CustomStringConvertible {
     case tcp(host: String, port: UInt16)
     case path(String)
+    /// A serial printer: `serial:/dev/ttyUSB0?baud=19200&flow=rtscts` (flow none|rtscts|xonxoff).
+    case serial(String, SerialSettings)
 
     /// Parses a target; the error names what is wrong.
     public static func parse(_ text: String) -> Result<PrinterTarget, TargetError> {
@@ -34,8 +123,32 @@ public enum PrinterTarget: Sendable, Equatable, CustomStringConvertible {
             guard path.hasPrefix("/") else { return .failure(TargetError(text: text, why: "expected file:/ABSOLUTE/PATH")) }
             return .success(.path(path))
         }
+        if text.hasPrefix("serial:") {
+            let rest = text.dropFirst(7)
+            let parts = rest.split(separator: "?", maxSplits: 1)
+            let path = parts.first.map(String.init) ?? ""
+            guard path.hasPrefix("/") else { return .failure(TargetError(text: text, why: "expected serial:/dev/ttyUSB0?baud=19200&flow=rtscts")) }
+            var settings = SerialSettings()
+            for pair in parts.count > 1 ? parts[1].split(separator: "&") : [] {
+                let kv = pair.split(separator: "=", maxSplits: 1).map(String.init)
+                guard kv.count == 2 else { return .failure(TargetError(text: text, why: "'\(pair)' is not KEY=VALUE")) }
+                switch kv[0] {
+                case "baud":
+                    guard let b = Int(kv[1]), SerialSettings.supportedBauds[b] != nil else {
+                        return .failure(TargetError(text: text, why: "baud must be one of \(SerialSettings.supportedBauds.keys.sorted().map(String.init).joined(separator: ", "))"))
+                    }
+                    settings.baud = b
+                case "flow":
+                    guard let f = SerialSettings.FlowControl(rawValue: kv[1]) else { return .failure(TargetError(text: text, why: "flow must be none, rtscts or xonxoff")) }
+                    settings.flowControl = f
+                default:
+                    return .failure(TargetError(text: text, why: "unknown setting '\(kv[0])'; settings are baud, flow"))
+                }
+            }
+            return .success(.serial(path, settings))
+        }
         if text.hasPrefix("/") { return .success(.path(text)) }
-        return .failure(TargetError(text: text, why: "expected tcp://HOST:PORT, file:/PATH or a device path such as /dev/usb/lp0"))
+        return .failure(TargetError(text: text, why: "expected tcp://HOST:PORT, serial:/dev/ttyUSB0?baud=19200, file:/PATH or a device path such as /dev/usb/lp0"))
     }
 
     public struct TargetError: Error, Equatable, Sendable, CustomStringConvertible {
@@ -48,6 +161,7 @@ public enum PrinterTarget: Sendable, Equatable, CustomStringConvertible {
         switch self {
         case .tcp(let host, let port): "tcp://\(host):\(port)"
         case .path(let path): path
+        case .serial(let path, let s): "serial:\(path)?baud=\(s.baud)&flow=\(s.flowControl.rawValue)"
         }
     }
 
@@ -55,6 +169,7 @@ public enum PrinterTarget: Sendable, Equatable, CustomStringConvertible {
         switch self {
         case .tcp(let host, let port): TCPPrinter(host: host, port: port, connectTimeoutMs: connectTimeoutMs, writeTimeoutMs: writeTimeoutMs)
         case .path(let path): PathPrinter(path: path, writeTimeoutMs: writeTimeoutMs)
+        case .serial(let path, let settings): SerialPrinter(path: path, settings: settings, writeTimeoutMs: writeTimeoutMs)
         }
     }
 }
@@ -74,7 +189,14 @@ public struct TCPPrinter: PrinterTransport {
 
     public var description: String { "tcp://\(host):\(port)" }
 
-    public func send(_ bytes: [UInt8]) throws(SystemError) {
+    public init(host: String, port: UInt16, connectTimeoutMs: Int32 = 3000, writeTimeoutMs: Int32 = 10000) {
+        self.host = host
+        self.port = port
+        self.connectTimeoutMs = connectTimeoutMs
+        self.writeTimeoutMs = writeTimeoutMs
+    }
+
+    public func connect() throws(SystemError) -> PrinterConnection {
         var hints = addrinfo()
         hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
         hints.ai_family = AF_UNSPEC
@@ -90,15 +212,18 @@ public struct TCPPrinter: PrinterTransport {
             ai = a.pointee.ai_next
             let fd = socket(a.pointee.ai_family, a.pointee.ai_socktype | Int32(SOCK_NONBLOCK.rawValue | SOCK_CLOEXEC.rawValue), a.pointee.ai_protocol)
             guard fd >= 0 else { lastError = SystemError("socket", description); continue }
-            defer { close(fd) }
             do {
                 try connect(fd: fd, address: a.pointee.ai_addr, length: a.pointee.ai_addrlen)
+                // Keepalive finds a printer that vanished (power cut) while a job waits on it.
                 var on: Int32 = 1
                 setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, socklen_t(MemoryLayout<Int32>.size))
-                try writeAll(fd: fd, bytes: bytes, timeoutMs: writeTimeoutMs, what: description)
-                shutdown(fd, Int32(SHUT_WR))
-                return
+                var idle: Int32 = 10, interval: Int32 = 5, count: Int32 = 3
+                setsockopt(fd, Int32(IPPROTO_TCP), TCP_KEEPIDLE, &idle, socklen_t(MemoryLayout<Int32>.size))
+                setsockopt(fd, Int32(IPPROTO_TCP), TCP_KEEPINTVL, &interval, socklen_t(MemoryLayout<Int32>.size))
+                setsockopt(fd, Int32(IPPROTO_TCP), TCP_KEEPCNT, &count, socklen_t(MemoryLayout<Int32>.size))
+                return PrinterConnection(fd: fd, description: description, canRead: true, writeTimeoutMs: writeTimeoutMs, isSocket: true)
             } catch {
+                Glibc.close(fd)
                 lastError = error
             }
         }
@@ -126,15 +251,45 @@ public struct PathPrinter: PrinterTransport {
 
     public var description: String { path }
 
-    public func send(_ bytes: [UInt8]) throws(SystemError) {
-        let fd = retryingEINTR { open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOCTTY | O_NONBLOCK | O_CLOEXEC, 0o640) }
-        guard fd >= 0 else { throw SystemError("open", path) }
-        defer { close(fd) }
-        try writeAll(fd: fd, bytes: bytes, timeoutMs: writeTimeoutMs, what: path)
+    public init(path: String, writeTimeoutMs: Int32 = 10000) {
+        self.path = path
+        self.writeTimeoutMs = writeTimeoutMs
+    }
+
+    /// A character device (`/dev/usb/lp0`) is opened read-write so a bidirectional printer can
+    /// answer status queries; a regular file is appended to and synced.
+    public func connect() throws(SystemError) -> PrinterConnection {
         var st = stat()
-        if fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG {
-            guard fsync(fd) == 0 else { throw SystemError("fsync", path) }
+        let exists = stat(path, &st) == 0
+        let isDevice = exists && (st.st_mode & S_IFMT) == S_IFCHR
+        let flags = isDevice ? O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC : O_WRONLY | O_APPEND | O_CREAT | O_NOCTTY | O_NONBLOCK | O_CLOEXEC
+        var fd = retryingEINTR { open(path, flags, 0o640) }
+        var canRead = isDevice
+        if fd < 0 && isDevice && (errno == EACCES || errno == EINVAL) {
+            // A write-only node still prints, without status.
+            fd = retryingEINTR { open(path, O_WRONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC) }
+            canRead = false
         }
+        guard fd >= 0 else { throw SystemError("open", path) }
+        return PrinterConnection(fd: fd, description: path, canRead: canRead, writeTimeoutMs: writeTimeoutMs, isFile: !isDevice)
+    }
+}
+
+/// A printer on a serial line (RS-232, USB serial): raw mode at the configured speed, with
+/// hardware (RTS/CTS) or software (XON/XOFF) flow control so its buffer never overflows.
+public struct SerialPrinter: PrinterTransport {
+    public let path: String
+    public let settings: SerialSettings
+    public let writeTimeoutMs: Int32
+
+    public var description: String { PrinterTarget.serial(path, settings).description }
+
+    public func connect() throws(SystemError) -> PrinterConnection {
+        let port = try SerialPort(path: path, settings: settings)
+        let fd = dup(port.fd)
+        guard fd >= 0 else { throw SystemError("dup", path) }
+        _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
+        return PrinterConnection(fd: fd, description: description, canRead: true, writeTimeoutMs: writeTimeoutMs)
     }
 }
 

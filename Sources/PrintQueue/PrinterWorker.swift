@@ -1,0 +1,76 @@
+import Devices
+import ESCPOS
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// What happened to one attempt at printing a job.
+public enum PrintOutcome: Sendable, Equatable {
+    /// The printer took the job and reported itself fine afterwards (or cannot report: a one-way
+    /// link, a file). `status` is nil when the printer gave none.
+    case printed(status: PrinterStatus?)
+    /// The printer reported a fault before the job was sent: nothing was sent.
+    case held(PrinterStatus)
+    /// The job was sent but the printer reported a fault right after (paper ran out, cover
+    /// opened): the receipt may be cut short, so the job is sent again once the fault clears.
+    case interrupted(PrinterStatus)
+    /// The printer could not be reached or the link broke.
+    case unreachable(String)
+}
+
+/// Prints one job at a time on a transport, checking the printer's real-time status (DLE EOT)
+/// before and after where the link carries replies. Blocking; runs on the spooler's I/O queue.
+public struct PrinterWorker: Sendable {
+    public let transport: any PrinterTransport
+    /// How long to wait for each status reply.
+    public var statusTimeoutMs: Int32
+    /// How long after the last byte the printer is asked how it is.
+    public var settleMs: Int32
+
+    public init(transport: any PrinterTransport, statusTimeoutMs: Int32 = 1000, settleMs: Int32 = 300) {
+        self.transport = transport
+        self.statusTimeoutMs = statusTimeoutMs
+        self.settleMs = settleMs
+    }
+
+    /// The printer's status now; nil when it does not report one.
+    public func status() -> Result<PrinterStatus?, SystemError> {
+        do throws(SystemError) {
+            let c = try transport.connect()
+            defer { c.close() }
+            return .success(try read(c))
+        } catch {
+            return .failure(error)
+        }
+    }
+
+    private func read(_ c: PrinterConnection) throws(SystemError) -> PrinterStatus? {
+        guard let replies = try c.status(timeoutMs: statusTimeoutMs) else { return nil }
+        do throws(PrinterStatus.ReplyError) {
+            return try PrinterStatus.parse(replies)
+        } catch {
+            // Not status bytes (a printer that echoes, or a wrong device): treat as "no status".
+            return nil
+        }
+    }
+
+    public func print(_ bytes: [UInt8]) -> PrintOutcome {
+        do throws(SystemError) {
+            let c = try transport.connect()
+            defer { c.close() }
+            let before = try read(c)
+            if let before, !before.canPrint { return .held(before) }
+            try c.write(bytes)
+            try c.finish()
+            guard before != nil else { return .printed(status: nil) }
+            if settleMs > 0 { usleep(useconds_t(settleMs) * 1000) }
+            guard let after = try read(c) else {
+                // It answered before the job and not after: the link or the printer went away.
+                return .unreachable("\(transport.description): no status reply after the job")
+            }
+            return after.canPrint ? .printed(status: after) : .interrupted(after)
+        } catch {
+            return .unreachable(error.description)
+        }
+    }
+}
