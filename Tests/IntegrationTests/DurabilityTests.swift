@@ -22,31 +22,38 @@ import TestSupport
         var daemon: DaemonProcess? = try DaemonProcess(arguments: ["--demo", "--state-dir", state], dir: dir)
         try daemon!.waitUntilReady()
         let socket = state + "/api.sock"
-        // 1 cent at a time from the 40.00 card, from four connections at once.
-        let acknowledged = Mutex<[Int64]>([])
-        let stop = Atomic<Bool>(false)
-        let workers = (0..<4).map { w in
+        // 1 cent at a time from the 40.00 card, from four connections at once. The workers'
+        // shared state lives in a class they hold, and the test waits for every worker to end
+        // before it goes on: no worker outlives what it uses.
+        final class Shared: Sendable {
+            let acknowledged = Mutex<[Int64]>([])
+            let stop = Atomic<Bool>(false)
+        }
+        let shared = Shared()
+        let workers = DispatchGroup()
+        for w in 0..<4 {
+            workers.enter()
             Thread {
+                defer { workers.leave() }
                 let client = UnixHTTPClient(socketPath: socket, timeoutMs: 5000)
                 var n = 0
-                while !stop.load(ordering: .relaxed) {
+                while !shared.stop.load(ordering: .acquiring) {
                     n += 1
                     let body = #"{"cardInfo":{"printedCardNumber":"6006491000000000018"},"amount":1,"externalTransactionId":"w\#(w)-\#(n)"}"#
                     guard let r = try? client.post("/v1/gift/redeem", json: Array(body.utf8)), r.status == 200,
                         let id = json(r.text)["transactionId"] as? Int
                     else { continue }
-                    acknowledged.withLock { $0.append(Int64(id)) }
+                    shared.acknowledged.withLock { $0.append(Int64(id)) }
                 }
-            }
+            }.start()
         }
-        for t in workers { t.start() }
-        while acknowledged.withLock({ $0.count }) < 150 { usleep(5_000) }
+        while shared.acknowledged.withLock({ $0.count }) < 150 { usleep(5_000) }
         kill(daemon!.process.processIdentifier, SIGKILL)
         daemon!.process.waitUntilExit()
-        stop.store(true, ordering: .relaxed)
-        usleep(200_000)
+        shared.stop.store(true, ordering: .releasing)
+        #expect(workers.wait(timeout: .now() + 30) == .success)
         daemon = nil
-        let acked = acknowledged.withLock { $0 }
+        let acked = shared.acknowledged.withLock { $0 }
         #expect(Set(acked).count == acked.count)
 
         // After the restart every acknowledged redeem is there, once; at most the four that were
