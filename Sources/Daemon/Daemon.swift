@@ -12,6 +12,7 @@ import LedgerPostgres
 import LedgerSQLite
 import PostgresNIO
 import LocalAPI
+import PrintQueue
 import Logging
 import ServiceLifecycle
 
@@ -67,7 +68,15 @@ public enum Daemon {
         try refuseIfSocketInUse(config.socketPath)
 
         let events = EventBus()
-        let spooler = config.printer.map { PrintSpooler(config: $0, events: events, logger: logger) }
+        var spooler: PrintSpooler?
+        if let printer = config.printer {
+            let queuePath = config.stateDirectory + "/print-queue.sqlite"
+            do {
+                spooler = PrintSpooler(config: printer, store: try PrintJobStore(path: queuePath), events: events, logger: logger)
+            } catch {
+                throw StartupError.cannotCreate("print queue \(queuePath): \(error)")
+            }
+        }
         let pipeline = CardPipeline(config: config, ledger: ledger, spooler: spooler, events: events, reads: RecentReads(), logger: logger)
         let readers = ReaderService(configs: config.readers, pipeline: pipeline, events: events, logger: logger)
         let holdTimer = HoldExpiryService(ledger: ledger, events: events, logger: logger)

@@ -4,76 +4,88 @@ import ESCPOS
 import Foundation
 import LocalAPI
 import Logging
+import PrintQueue
 import ServiceLifecycle
 import Synchronization
 
-/// Sends receipts to the configured printer in order, one at a time. A job that cannot be
-/// delivered (printer unreachable, cable pulled) stays at the head of the queue and is retried
-/// with back-off (1 s doubling to 30 s), so no receipt is lost while the daemon runs. (The queue
-/// is in memory; surviving restarts is the printing issue's durable queue.)
+/// Sends jobs from the durable print queue to the configured printer, oldest first, one at a
+/// time. A job leaves the queue only when the printer took it and reported itself fine
+/// afterwards (DLE EOT; printers that cannot report are trusted once the bytes are out). A
+/// printer fault (paper out, cover open) holds the queue: nothing is sent, the status is asked
+/// every 2 s, and the queue resumes by itself when the fault clears; a job interrupted by a
+/// fault is sent again whole. An unreachable printer is retried with back-off (1 s doubling to
+/// 30 s). Jobs survive restarts: they are in `print-queue.sqlite` from the moment `submit`
+/// returns.
 public final class PrintSpooler: Service, Sendable {
-    public struct Job: Sendable {
-        public let id: Int
-        public let kind: String
-        public let bytes: [UInt8]
-    }
-
     private struct State {
-        var queue: [Job] = []
-        var nextId = 1
         var printed = 0
         var lastError: String?
         var printing = false
+        var status: PrinterStatus?
+        /// The fault holding the queue, if any.
+        var held: String?
     }
-
-    public static let capacity = 200
 
     public let printerId = "receipt"
     public let config: PrinterConfig
-    private let transport: any PrinterTransport
+    private let worker: PrinterWorker
+    private let store: PrintJobStore
     private let events: EventBus
     private let logger: Logger
     private let state = Mutex(State())
     private let wakes: AsyncStream<Void>
     private let wake: AsyncStream<Void>.Continuation
     private let io = DispatchQueue(label: "giftbridge.printer")
+    static let faultPollSeconds = 2
 
-    public init(config: PrinterConfig, events: EventBus, logger: Logger) {
+    public init(config: PrinterConfig, store: PrintJobStore, events: EventBus, logger: Logger) {
         self.config = config
-        self.transport = config.target.transport(connectTimeoutMs: config.connectTimeoutMs)
+        self.worker = PrinterWorker(transport: config.target.transport(connectTimeoutMs: config.connectTimeoutMs))
+        self.store = store
         self.events = events
         self.logger = logger
         (wakes, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+        wake.yield()  // jobs left from the last run go out first
     }
 
     struct QueuedEvent: Encodable { var printer: String; var jobId: Int; var kind: String; var bytes: Int; var queued: Int }
     struct DoneEvent: Encodable { var printer: String; var jobId: Int; var kind: String }
+    struct HeldEvent: Encodable { var printer: String; var jobId: Int; var problem: String; var message: String; var queued: Int }
     struct FailedEvent: Encodable { var printer: String; var jobId: Int; var error: String; var retryInSeconds: Int; var queued: Int }
 
-    /// Queues a job; nil when the queue is full (the caller reports it).
+    /// Queues a job durably; nil when it could not be stored (the caller reports it).
     public func submit(_ bytes: [UInt8], kind: String) -> Int? {
-        let job: Job? = state.withLock { s in
-            guard s.queue.count < Self.capacity else { return nil }
-            let job = Job(id: s.nextId, kind: kind, bytes: bytes)
-            s.nextId += 1
-            s.queue.append(job)
-            return job
+        let job: PrintJob
+        do {
+            job = try store.enqueue(printer: printerId, kind: kind, bytes: bytes)
+        } catch {
+            logger.error("print queue not writable; job dropped", metadata: ["error": "\(error)"])
+            return nil
         }
-        guard let job else { return nil }
-        events.publish("print.queued", QueuedEvent(printer: printerId, jobId: job.id, kind: kind, bytes: bytes.count, queued: queued))
+        events.publish("print.queued", QueuedEvent(printer: printerId, jobId: Int(job.id), kind: kind, bytes: bytes.count, queued: queued))
         wake.yield()
-        return job.id
+        return Int(job.id)
     }
 
-    public var queued: Int { state.withLock { $0.queue.count } }
+    public var queued: Int { (try? store.pendingCount(printer: printerId)) ?? 0 }
+
+    public func job(id: Int) -> PrintJob? { try? store.job(id: Int64(id)) }
 
     public var info: PrinterInfo {
-        state.withLock { s in
-            PrinterInfo(
+        let queued = self.queued
+        return state.withLock { s in
+            let stateText = s.held != nil ? "held" : s.lastError != nil ? "failing" : (s.printing ? "printing" : "ready")
+            return PrinterInfo(
                 id: printerId, target: config.target.description, profile: config.profile.name,
-                state: s.lastError != nil ? "failing" : (s.printing ? "printing" : "ready"),
-                queued: s.queue.count, printed: s.printed, lastError: s.lastError)
+                state: stateText, queued: queued, printed: s.printed, lastError: s.held ?? s.lastError,
+                status: s.status.map(Self.statusInfo))
         }
+    }
+
+    static func statusInfo(_ s: PrinterStatus) -> PrinterStatusInfo {
+        PrinterStatusInfo(
+            problem: s.problem, summary: s.summary, paperNearEnd: s.paperNearEnd, paperOut: s.paperOut || s.paperOutStop,
+            coverOpen: s.coverOpen, offline: s.offline)
     }
 
     public func run() async throws {
@@ -85,43 +97,87 @@ public final class PrintSpooler: Service, Sendable {
             wake.finish()
         }
         let left = queued
-        if left > 0 { logger.warning("stopping with \(left) receipt(s) not printed", metadata: ["printer": "\(config.target)"]) }
+        if left > 0 { logger.warning("stopping with \(left) job(s) queued; they print after the restart", metadata: ["printer": "\(config.target)"]) }
+    }
+
+    private func onIO<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
+        await withCheckedContinuation { continuation in
+            io.async { continuation.resume(returning: body()) }
+        }
+    }
+
+    /// Records a status reply and announces a change.
+    private func note(_ status: PrinterStatus?) {
+        guard let status else { return }
+        let changed = state.withLock { s in
+            defer { s.status = status }
+            return s.status != status
+        }
+        if changed { events.publish("printer.status", PrinterStatusEvent(printer: printerId, status: Self.statusInfo(status))) }
+    }
+
+    struct PrinterStatusEvent: Encodable { var printer: String; var status: PrinterStatusInfo }
+
+    private func sleep(seconds: Int) async -> Bool {
+        do {
+            try await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(seconds)) }
+            return true
+        } catch {
+            return false
+        }
     }
 
     private func drain() async {
         var backoff = 1
-        while let job = state.withLock({ s -> Job? in
-            s.printing = !s.queue.isEmpty
-            return s.queue.first
-        }) {
-            let result: Result<Void, SystemError> = await withCheckedContinuation { continuation in
-                io.async { [transport] in
-                    do throws(SystemError) {
-                        try transport.send(job.bytes)
-                        continuation.resume(returning: .success(()))
-                    } catch {
-                        continuation.resume(returning: .failure(error))
-                    }
-                }
+        while true {
+            let next: PrintJob?
+            do { next = try store.next(printer: printerId) } catch {
+                logger.error("print queue unreadable", metadata: ["error": "\(error)"])
+                return
             }
-            switch result {
-            case .success:
+            guard let job = next else { break }
+            state.withLock { $0.printing = true }
+            let outcome = await onIO { [worker] in worker.print(job.bytes) }
+            switch outcome {
+            case .printed(let status):
+                note(status)
+                do { try store.markDone(id: job.id) } catch {
+                    logger.error("printed job could not be marked done; it may print twice", metadata: ["job": "\(job.id)", "error": "\(error)"])
+                }
                 state.withLock { s in
-                    s.queue.removeFirst()
                     s.printed += 1
                     s.lastError = nil
+                    s.held = nil
                 }
                 backoff = 1
-                events.publish("print.done", DoneEvent(printer: printerId, jobId: job.id, kind: job.kind))
-            case .failure(let error):
-                state.withLock { $0.lastError = error.description }
-                logger.error("printer unreachable; receipt kept for retry", metadata: ["printer": "\(config.target)", "job": "\(job.id)", "error": "\(error)"])
-                events.publish("print.failed", FailedEvent(printer: printerId, jobId: job.id, error: error.description, retryInSeconds: backoff, queued: queued))
-                do {
-                    try await cancelWhenGracefulShutdown { [backoff] in try await Task.sleep(for: .seconds(backoff)) }
-                } catch {
-                    return
+                events.publish("print.done", DoneEvent(printer: printerId, jobId: Int(job.id), kind: job.kind))
+            case .held(let status), .interrupted(let status):
+                note(status)
+                let problem = status.problem ?? "printer_error"
+                try? store.recordAttempt(id: job.id, error: problem)
+                state.withLock { $0.held = problem }
+                let interrupted = if case .interrupted = outcome { true } else { false }
+                logger.warning(interrupted ? "printer fault during a job; it prints again when the fault clears" : "printer fault; queue held", metadata: [
+                    "printer": "\(config.target)", "job": "\(job.id)", "problem": "\(problem)",
+                ])
+                events.publish("print.held", HeldEvent(
+                    printer: printerId, jobId: Int(job.id), problem: problem,
+                    message: interrupted ? "\(status.summary) while printing; the job prints again when it clears" : "\(status.summary); the job waits", queued: queued))
+                // Ask every few seconds until the printer is fine (or gone: then back-off below).
+                while true {
+                    guard await sleep(seconds: Self.faultPollSeconds) else { return }
+                    let result = await onIO { [worker] in worker.status() }
+                    guard case .success(let now) = result else { break }
+                    note(now)
+                    if now?.canPrint ?? true { break }
                 }
+                state.withLock { $0.held = nil }
+            case .unreachable(let error):
+                try? store.recordAttempt(id: job.id, error: error)
+                state.withLock { $0.lastError = error }
+                logger.error("printer unreachable; job kept for retry", metadata: ["printer": "\(config.target)", "job": "\(job.id)", "error": "\(error)"])
+                events.publish("print.failed", FailedEvent(printer: printerId, jobId: Int(job.id), error: error, retryInSeconds: backoff, queued: queued))
+                guard await sleep(seconds: backoff) else { return }
                 backoff = min(backoff * 2, 30)
             }
         }

@@ -70,13 +70,17 @@ public struct PrinterInfo: Codable, Sendable {
     public var id: String
     public var target: String
     public var profile: String
-    /// `ready`, `printing` or `failing`.
+    /// `ready`, `printing`, `held` (a printer fault holds the queue) or `failing` (unreachable).
     public var state: String
+    /// Jobs in the durable queue.
     public var queued: Int
+    /// Jobs printed since the daemon started.
     public var printed: Int
     public var lastError: String?
+    /// The last real-time status the printer reported (nil: it has not, or cannot).
+    public var status: PrinterStatusInfo?
 
-    public init(id: String, target: String, profile: String, state: String, queued: Int, printed: Int, lastError: String? = nil) {
+    public init(id: String, target: String, profile: String, state: String, queued: Int, printed: Int, lastError: String? = nil, status: PrinterStatusInfo? = nil) {
         self.id = id
         self.target = target
         self.profile = profile
@@ -84,6 +88,27 @@ public struct PrinterInfo: Codable, Sendable {
         self.queued = queued
         self.printed = printed
         self.lastError = lastError
+        self.status = status
+    }
+}
+
+/// A printer's real-time status (DLE EOT).
+public struct PrinterStatusInfo: Codable, Sendable, Equatable {
+    /// `paper_out`, `cover_open`, `offline`, `cutter_error`, `printer_error`, `recovering`, or nil.
+    public var problem: String?
+    public var summary: String
+    public var paperNearEnd: Bool
+    public var paperOut: Bool
+    public var coverOpen: Bool
+    public var offline: Bool
+
+    public init(problem: String?, summary: String, paperNearEnd: Bool, paperOut: Bool, coverOpen: Bool, offline: Bool) {
+        self.problem = problem
+        self.summary = summary
+        self.paperNearEnd = paperNearEnd
+        self.paperOut = paperOut
+        self.coverOpen = coverOpen
+        self.offline = offline
     }
 }
 

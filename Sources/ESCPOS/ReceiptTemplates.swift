@@ -1,0 +1,241 @@
+/// The shop's part of every receipt, from configuration.
+public struct ReceiptShop: Sendable, Equatable, Codable {
+    public var name: String
+    public var headerLines: [String]
+    public var footerLines: [String]
+    public var terminal: String?
+    /// A logo printed above the name (already 1-bit; scaled to the paper when wider).
+    public var logo: Bitmap?
+
+    public init(name: String, headerLines: [String] = [], footerLines: [String] = [], terminal: String? = nil, logo: Bitmap? = nil) {
+        self.name = name
+        self.headerLines = headerLines
+        self.footerLines = footerLines
+        self.terminal = terminal
+        self.logo = logo
+    }
+
+    enum CodingKeys: String, CodingKey { case name, headerLines, footerLines, terminal }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        name = try c.decode(String.self, forKey: .name)
+        headerLines = try c.decodeIfPresent([String].self, forKey: .headerLines) ?? []
+        footerLines = try c.decodeIfPresent([String].self, forKey: .footerLines) ?? []
+        terminal = try c.decodeIfPresent(String.self, forKey: .terminal)
+        logo = nil
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(name, forKey: .name)
+        try c.encode(headerLines, forKey: .headerLines)
+        try c.encode(footerLines, forKey: .footerLines)
+        try c.encodeIfPresent(terminal, forKey: .terminal)
+    }
+}
+
+/// What a receipt says. Amounts arrive formatted in the card's currency ("€40.00") and card
+/// numbers masked; the templates only lay them out. Field names are the JSON keys of
+/// `POST /v1/print` and `giftbridge receipt render --data`.
+public enum ReceiptDocument: Sendable, Equatable {
+    case balance(BalanceData)
+    case transaction(TransactionData)
+    case hold(HoldData)
+
+    public static let templates = ["balance", "transaction", "hold"]
+
+    public struct BalanceData: Sendable, Equatable, Codable {
+        public var maskedCardNumber: String
+        public var balance: String
+        public var cardStatus: String?
+        public var printedAt: String
+        public var qr: String?
+
+        public init(maskedCardNumber: String, balance: String, cardStatus: String? = nil, printedAt: String, qr: String? = nil) {
+            self.maskedCardNumber = maskedCardNumber
+            self.balance = balance
+            self.cardStatus = cardStatus
+            self.printedAt = printedAt
+            self.qr = qr
+        }
+    }
+
+    public struct TransactionData: Sendable, Equatable, Codable {
+        /// `sale`, `reload`, `redeem`, `reverse`, `cash-out`, `exchange`, `activate`, … as the
+        /// ledger names it; printed as a title.
+        public var kind: String
+        public var transactionId: String
+        public var maskedCardNumber: String
+        public var amount: String
+        public var tip: String?
+        public var previousBalance: String?
+        public var newBalance: String
+        public var authCode: String?
+        public var reference: String?
+        /// For an exchange: the old card.
+        public var fromCard: String?
+        public var printedAt: String
+        public var qr: String?
+
+        public init(
+            kind: String, transactionId: String, maskedCardNumber: String, amount: String, tip: String? = nil,
+            previousBalance: String? = nil, newBalance: String, authCode: String? = nil, reference: String? = nil,
+            fromCard: String? = nil, printedAt: String, qr: String? = nil
+        ) {
+            self.kind = kind
+            self.transactionId = transactionId
+            self.maskedCardNumber = maskedCardNumber
+            self.amount = amount
+            self.tip = tip
+            self.previousBalance = previousBalance
+            self.newBalance = newBalance
+            self.authCode = authCode
+            self.reference = reference
+            self.fromCard = fromCard
+            self.printedAt = printedAt
+            self.qr = qr
+        }
+
+        /// The title a customer reads for each kind.
+        public var title: String {
+            switch kind.lowercased() {
+            case "sale", "sell", "activate", "activation": "Gift card sold"
+            case "reload", "add-value", "addvalue": "Gift card reloaded"
+            case "redeem", "redemption": "Gift card payment"
+            case "reverse", "reversal", "void": "Transaction reversed"
+            case "cash-out", "cashout": "Gift card cashed out"
+            case "exchange": "Gift card exchanged"
+            case "refund": "Refund to gift card"
+            default: "Gift card " + kind
+            }
+        }
+    }
+
+    public struct HoldData: Sendable, Equatable, Codable {
+        public var holdId: String
+        public var maskedCardNumber: String
+        public var amount: String
+        /// `NEEDS_CONFIRMATION`, `CONFIRMED`, `CANCELLED` or `EXPIRED`.
+        public var status: String
+        public var expiresAt: String?
+        public var printedAt: String
+
+        public init(holdId: String, maskedCardNumber: String, amount: String, status: String, expiresAt: String? = nil, printedAt: String) {
+            self.holdId = holdId
+            self.maskedCardNumber = maskedCardNumber
+            self.amount = amount
+            self.status = status
+            self.expiresAt = expiresAt
+            self.printedAt = printedAt
+        }
+    }
+
+    /// The ESC/POS bytes of this receipt for `shop` on `profile`.
+    public func encode(shop: ReceiptShop, profile: PrinterProfile) -> [UInt8] {
+        var w = ESCPOSWriter(profile: profile)
+        w.initialize()
+        w.shopHeader(shop)
+        switch self {
+        case .balance(let d):
+            w.title("Gift card balance")
+            w.rule()
+            w.columns("Card", d.maskedCardNumber)
+            if let s = d.cardStatus { w.columns("Status", s) }
+            w.columns("Date", d.printedAt)
+            if let t = shop.terminal { w.columns("Terminal", t) }
+            w.rule()
+            w.emphasised("Balance", d.balance)
+            w.qrLine(d.qr)
+        case .transaction(let d):
+            w.title(d.title)
+            w.rule()
+            w.columns("Card", d.maskedCardNumber)
+            if let from = d.fromCard { w.columns("From card", from) }
+            w.columns("Transaction", d.transactionId)
+            if let a = d.authCode { w.columns("Auth code", a) }
+            if let r = d.reference { w.columns("Reference", r) }
+            w.columns("Date", d.printedAt)
+            if let t = shop.terminal { w.columns("Terminal", t) }
+            w.rule()
+            if let p = d.previousBalance { w.columns("Previous balance", p) }
+            w.columns("Amount", d.amount)
+            if let tip = d.tip { w.columns("Tip", tip) }
+            w.rule()
+            w.emphasised("Balance", d.newBalance)
+            w.qrLine(d.qr)
+        case .hold(let d):
+            w.title("Gift card hold")
+            w.rule()
+            w.columns("Card", d.maskedCardNumber)
+            w.columns("Hold", d.holdId)
+            w.columns("Status", d.status.replacingUnderscores())
+            if let e = d.expiresAt { w.columns("Expires", e) }
+            w.columns("Date", d.printedAt)
+            if let t = shop.terminal { w.columns("Terminal", t) }
+            w.rule()
+            w.emphasised("Held", d.amount)
+        }
+        w.shopFooter(shop)
+        w.feed(lines: 3)
+        w.cut(.full)
+        return w.bytes
+    }
+}
+
+extension ESCPOSWriter {
+    mutating func shopHeader(_ shop: ReceiptShop) {
+        if let logo = shop.logo { image(logo, align: .center) }
+        align(.center)
+        bold(true)
+        size(width: 2, height: 2)
+        line(shop.name)
+        size()
+        bold(false)
+        for l in shop.headerLines { line(l) }
+        line()
+        align(.left)
+    }
+
+    mutating func shopFooter(_ shop: ReceiptShop) {
+        guard !shop.footerLines.isEmpty else { return }
+        line()
+        align(.center)
+        for l in shop.footerLines { line(l) }
+        align(.left)
+    }
+
+    mutating func title(_ text: String) {
+        align(.center)
+        bold(true)
+        line(text)
+        bold(false)
+        align(.left)
+    }
+
+    mutating func rule() { line(String(repeating: "-", count: profile.columns)) }
+
+    /// A label and amount in bold, double height: the figure the customer looks for.
+    mutating func emphasised(_ label: String, _ value: String) {
+        bold(true)
+        size(width: 1, height: 2)
+        columns(label, value)
+        size()
+        bold(false)
+    }
+
+    mutating func qrLine(_ text: String?) {
+        guard let text, !text.isEmpty else { return }
+        line()
+        align(.center)
+        // Too long for a QR code: leave it out rather than fail the receipt.
+        try? qr(text, size: 6, errorCorrection: .medium)
+        align(.left)
+    }
+}
+
+extension String {
+    fileprivate func replacingUnderscores() -> String {
+        String(map { $0 == "_" ? " " : $0 }).lowercased()
+    }
+}
