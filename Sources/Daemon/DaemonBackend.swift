@@ -45,7 +45,7 @@ struct DaemonBackend: APIBackend {
         }
         let printers = pipeline.spooler.map { [$0.info] } ?? []
         let readerInfos = readers.map { $0.info(withUdev: false) }
-        let degraded = !ledgerHealth.ok || printers.contains { $0.state == "failing" } || readerInfos.contains { $0.state != "attached" }
+        let degraded = !ledgerHealth.ok || printers.contains { $0.state == "failing" || $0.state == "held" } || readerInfos.contains { $0.state != "attached" }
         return HealthReport(
             status: degraded ? "degraded" : "ok", version: Self.version, demo: config.demo,
             uptimeSeconds: Int((ContinuousClock.now - started).components.seconds),

@@ -71,6 +71,9 @@ public final class PrintSpooler: Service, Sendable {
 
     public func job(id: Int) -> PrintJob? { try? store.job(id: Int64(id)) }
 
+    /// Cancels a queued job (one being printed right now may still come out).
+    public func cancel(id: Int) -> Bool { (try? store.cancel(id: Int64(id))) ?? false }
+
     public var info: PrinterInfo {
         let queued = self.queued
         return state.withLock { s in

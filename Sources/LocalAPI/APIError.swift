@@ -42,7 +42,7 @@ struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         } catch let error as APIError {
             throw error
         } catch is NIOTooManyBytesError {
-            throw APIError(.contentTooLarge, "body_too_large", "the request body is larger than \(APIServer.bodyLimit) bytes")
+            throw APIError(.contentTooLarge, "body_too_large", "the request body is too large (limit \(APIServer.bodyLimit / 1024) KiB; \(APIServer.printBodyLimit / 1024) KiB for /v1/print)")
         } catch let error as HTTPError {
             switch error.status {
             case .notFound: throw APIError.notFound(request.uri.path)

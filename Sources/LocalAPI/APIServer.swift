@@ -22,6 +22,10 @@ public protocol APIBackend: Sendable {
     func prepaidBalance(contactUuid: String) async throws(APIError) -> ContactReply
     func addContact(_ request: NewContactRequest) async throws(APIError) -> ContactReply
     func addShop(_ request: NewShopRequest) async throws(APIError) -> ShopReply
+    func printers() async -> PrintersReply
+    func print(_ request: PrintRequest) async throws(APIError) -> PrintJobReply
+    func printJob(id: Int) async throws(APIError) -> PrintJobReply
+    func cancelPrintJob(id: Int) async throws(APIError) -> PrintJobReply
 }
 
 /// The local HTTP/1.1 + JSON API on a Unix domain socket.
@@ -101,6 +105,23 @@ public enum APIServer {
         v1.post("shops") { request, context in
             try json(await backend.addShop(NewShopRequest.decodeStrictly(collect(request))), status: .created)
         }
+        v1.get("printers") { _, _ in try json(await backend.printers()) }
+        v1.post("print") { request, _ in
+            let body = try await PrintRequest.decode(collect(request, limit: printBodyLimit))
+            return try json(await backend.print(body), status: .created)
+        }
+        v1.get("print/jobs/:id") { _, context in
+            guard let id = context.parameters.get("id").flatMap(Int.init) else {
+                throw APIError(.badRequest, "invalid_id", "a print job id is a whole number")
+            }
+            return try json(await backend.printJob(id: id))
+        }
+        v1.delete("print/jobs/:id") { _, context in
+            guard let id = context.parameters.get("id").flatMap(Int.init) else {
+                throw APIError(.badRequest, "invalid_id", "a print job id is a whole number")
+            }
+            return try json(await backend.cancelPrintJob(id: id))
+        }
         v1.post("simulate/swipe") { request, context in
             let body = try await SimulateSwipeRequest.decodeStrictly(collect(request))
             return try json(await backend.simulateSwipe(body), status: .accepted)
@@ -123,8 +144,11 @@ public enum APIServer {
         return router
     }
 
-    static func collect(_ request: Request, allowEmpty: Bool = false) async throws -> Data {
-        let buffer = try await request.body.collect(upTo: bodyLimit)
+    /// `POST /v1/print` carries raw ESC/POS (1 MiB, base64): its own, larger limit.
+    public static let printBodyLimit = 2 * 1024 * 1024
+
+    static func collect(_ request: Request, allowEmpty: Bool = false, limit: Int = bodyLimit) async throws -> Data {
+        let buffer = try await request.body.collect(upTo: limit)
         if allowEmpty && buffer.readableBytes == 0 { return Data("{}".utf8) }
         return Data(buffer.readableBytesView)
     }
