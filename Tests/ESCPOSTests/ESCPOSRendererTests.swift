@@ -114,6 +114,26 @@ func render(_ bytes: [UInt8], _ profile: PrinterProfile = .generic80mm) throws -
         }
     }
 
+    @Test func escBangMatchesTheSeparateCommands() throws {
+        // ESC ! 0x38: emphasized, double height, double width = ESC E 1 + GS ! 0x11.
+        let a = try render([0x1B, 0x21, 0x38] + Array("Ab1".utf8) + [0x0A]).bitmap
+        let b = try render([0x1B, 0x45, 0x01, 0x1D, 0x21, 0x11] + Array("Ab1".utf8) + [0x0A]).bitmap
+        #expect(a == b)
+        // ESC ! 0x01: font B; 0x80: underline.
+        let fontB = try render([0x1B, 0x21, 0x81, 0x41, 0x0A]).bitmap
+        #expect(Ink(fontB).maxX < 9)
+        #expect(Ink(fontB, rows: 16..<17).count == 9)
+    }
+
+    @Test func tabsAndPositions() throws {
+        // HT to column 8 (96 dots), ESC D 3 0 sets one stop at column 3, ESC $ 300 0.
+        let t = try render([0x41, 0x09, 0x42, 0x0A, 0x1B, 0x44, 3, 0, 0x09, 0x43, 0x0A, 0x1B, 0x24, 44, 1, 0x44, 0x0A]).bitmap
+        #expect(Ink(t, rows: 0..<24, columns: 12..<96).count == 0)
+        #expect(Ink(t, rows: 0..<24, columns: 96..<108).count > 0)
+        #expect(Ink(t, rows: 30..<54).minX >= 36 && Ink(t, rows: 30..<54).maxX < 48)
+        #expect(Ink(t, rows: 60..<84).minX >= 300 && Ink(t, rows: 60..<84).maxX < 312)
+    }
+
     @Test func underlineAndReverse() throws {
         var w = ESCPOSWriter(profile: .generic80mm)
         w.underline(2)
