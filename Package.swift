@@ -92,6 +92,6 @@ let package = Package(
         .testTarget(name: "LocalAPITests", dependencies: ["LocalAPI"]),
         .testTarget(name: "PrintQueueTests", dependencies: ["PrintQueue", "ESCPOS", "Devices", "TestSupport"]),
         .testTarget(name: "DaemonTests", dependencies: ["Daemon", "TestSupport"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["GiftbridgeClient", "TestSupport", "LedgerSQLite", "Ledger", "CardReading", "giftbridged", "giftbridge"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["GiftbridgeClient", "TestSupport", "LedgerSQLite", "Ledger", "CardReading", "ESCPOS", "giftbridged", "giftbridge"]),
     ]
 )

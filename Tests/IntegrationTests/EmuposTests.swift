@@ -1,0 +1,116 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import ESCPOS
+import Foundation
+import GiftbridgeClient
+import Testing
+import TestSupport
+
+/// Against a real printer emulator (emupos, PyPI): `scripts/test` starts it with
+/// `scripts/emupos-server` and sets `GIFTBRIDGE_TEST_EMUPOS` to its env file; skipped without.
+@Suite(.serialized, .enabled(if: ProcessInfo.processInfo.environment["GIFTBRIDGE_TEST_EMUPOS"] != nil))
+struct EmuposTests {
+    let env: [String: String] = {
+        let path = ProcessInfo.processInfo.environment["GIFTBRIDGE_TEST_EMUPOS"] ?? ""
+        let text = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
+        var values: [String: String] = [:]
+        for line in text.split(separator: "\n") {
+            let kv = line.split(separator: "=", maxSplits: 1).map(String.init)
+            if kv.count == 2 { values[kv[0]] = kv[1].trimmingCharacters(in: CharacterSet(charactersIn: "'\"")) }
+        }
+        return values
+    }()
+
+    /// `curl` against the emulator's HTTP API (faults).
+    func api(_ method: String, _ path: String) throws {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
+        p.arguments = ["-sf", "-X", method, (env["API_URL"] ?? "") + "/api/v1/devices/front/" + path]
+        try p.run()
+        p.waitUntilExit()
+        #expect(p.terminationStatus == 0, "\(method) \(path)")
+    }
+
+    /// Receipts the emulator has finished (each is complete once its .json exists).
+    func receipts() -> [String] {
+        let dir = env["RECEIPTS_DIR"] ?? ""
+        return ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? [])
+            .filter { $0.hasSuffix(".json") }.sorted().map { dir + "/" + $0.dropLast(5) }
+    }
+
+    func waitForReceipts(_ count: Int, timeout: TimeInterval = 20) throws -> [String] {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            let r = receipts()
+            if r.count >= count { return r }
+            usleep(100_000)
+        }
+        throw TestFailure("emupos finished \(receipts().count) of \(count) receipts")
+    }
+
+    func zbar(_ png: String) throws -> [String] {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/zbarimg")
+        p.arguments = ["-q", "--raw", png]
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return String(decoding: data, as: UTF8.self).split(separator: "\n").map(String.init)
+    }
+
+    @Test func receiptsPrintWithEuroQRAndBarcodeAndPaperOutLosesNothing() throws {
+        let before = receipts().count
+        let dir = try TemporaryDirectory()
+        let socket = dir.file("s/api.sock")
+        let daemon = try DaemonProcess(arguments: [
+            "--demo", "--state-dir", dir.file("s"), "--printer", "tcp://127.0.0.1:\(env["TCP_PORT"] ?? "0")",
+        ], dir: dir, environment: ["GIFTBRIDGE_PRINTER_PROFILE": "epson-tm-t20iii"])
+        try daemon.waitUntilReady()
+        let events = EventRecorder(socket: socket)
+        try events.waitUntilOpen()
+        let client = UnixHTTPClient(socketPath: socket)
+
+        // A balance slip with a QR code, through the template.
+        let slip = #"{"template":"balance","data":{"maskedCardNumber":"603571******0000","balance":"€25.00","printedAt":"2026-11-21 10:00","qr":"https://example.com/gc/0000?b=25.00"}}"#
+        #expect(try client.post("/v1/print", json: Array(slip.utf8)).status == 201)
+        try events.next("print.done", timeout: 20)
+        var done = try waitForReceipts(before + 1)
+        let text = try String(contentsOfFile: done[before] + ".txt", encoding: .utf8)
+        #expect(text.contains("€25.00"), "\(text)")
+        #expect(try zbar(done[before] + ".png").contains("QR-Code:https://example.com/gc/0000?b=25.00") || zbar(done[before] + ".png").contains("https://example.com/gc/0000?b=25.00"))
+
+        // CODE128 in raw bytes the POS made.
+        var w = ESCPOSWriter(profile: .epsonTMT20III)
+        w.initialize()
+        try w.barcode128("GC-4821-7F3A")
+        w.feed(lines: 2)
+        w.cut()
+        let raw = #"{"raw":"\#(Data(w.bytes).base64EncodedString())"}"#
+        #expect(try client.post("/v1/print", json: Array(raw.utf8)).status == 201)
+        try events.next("print.done", timeout: 20)
+        done = try waitForReceipts(before + 2)
+        #expect(try zbar(done[before + 1] + ".png").contains { $0.hasSuffix("GC-4821-7F3A") })
+
+        // Paper out in the middle of a queue: held, nothing sent; paper in: both print.
+        try api("PUT", "faults/paper-out")
+        for n in 1...2 {
+            let body = #"{"template":"transaction","data":{"kind":"redeem","transactionId":"\#(n)","maskedCardNumber":"603571******0000","amount":"€1.00","newBalance":"€2\#(n).00","printedAt":"now"}}"#
+            #expect(try client.post("/v1/print", json: Array(body.utf8)).status == 201)
+        }
+        #expect(json(try events.next("print.held", timeout: 20).data)["problem"] as? String == "paper_out")
+        usleep(2_500_000)
+        #expect(receipts().count == before + 2)
+        try api("DELETE", "faults/paper-out")
+        try events.next("print.done", timeout: 20)
+        try events.next("print.done", timeout: 20)
+        done = try waitForReceipts(before + 4)
+        let texts = try done[(before + 2)...].map { try String(contentsOfFile: $0 + ".txt", encoding: .utf8) }
+        #expect(texts.filter { $0.contains("Gift card payment") }.count == 2, "\(texts)")
+        #expect(texts.contains { $0.contains("€21.00") } && texts.contains { $0.contains("€22.00") })
+        #expect(try daemon.terminate().status == 0)
+    }
+}
