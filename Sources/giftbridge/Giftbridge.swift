@@ -16,7 +16,8 @@ struct Giftbridge: ParsableCommand {
             """,
         subcommands: [
             Health.self, Devices.self, Watch.self, Balance.self, Sell.self, Reload.self, Redeem.self, CashOut.self, Exchange.self,
-            Reverse.self, TransactionCommand.self, HoldCommand.self, Cards.self, Decode.self, Simulate.self,
+            Reverse.self, TransactionCommand.self, HoldCommand.self, Cards.self, Printers.self, PrintCommand.self, Receipt.self,
+            Decode.self, Simulate.self,
         ])
 }
 

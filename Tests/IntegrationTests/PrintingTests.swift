@@ -131,4 +131,51 @@ import TestSupport
         #expect(json(cancelled.text)["state"] as? String == "cancelled")
         #expect(try daemon.terminate().status == 0)
     }
+
+    @Test func theCommandLineRendersPreviewsAndPrints() throws {
+        let dir = try TemporaryDirectory()
+        try #"{"kind":"reload","transactionId":"88","maskedCardNumber":"603571******0000","amount":"€50.00","newBalance":"€75.00","printedAt":"2026-11-21 10:00","qr":"https://example.com/r/88"}"#
+            .write(toFile: dir.file("d.json"), atomically: true, encoding: .utf8)
+        let render = try runCLI(["receipt", "render", "--template", "transaction", "--data", dir.file("d.json"), "--profile", "epson-tm-t88v", "--shop-name", "Café", "--out", dir.file("r.bin")], socket: "/nonexistent")
+        #expect(render.status == 0, "\(render.stderr)")
+        let bytes = try #require(FileManager.default.contents(atPath: dir.file("r.bin")))
+        // "Café" selects CP858 (ESC t 19) for "é"; "€50.00" then prints as 0xD5 on the same page.
+        #expect(Array(bytes).contains(bytes: [0x1B, 0x74, 19, 0x82]))
+        #expect(Array(bytes).contains(bytes: [0xD5] + Array("50.00".utf8)))
+        let preview = try runCLI(["receipt", "preview", dir.file("r.bin"), "--png", dir.file("r.png"), "--profile", "epson-tm-t88v"], socket: "/nonexistent")
+        #expect(preview.status == 0, "\(preview.stderr)")
+        #expect(preview.stdout.contains("512×"))
+        let png = try #require(FileManager.default.contents(atPath: dir.file("r.png")))
+        #expect(Array(png.prefix(8)) == [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A])
+        if FileManager.default.isExecutableFile(atPath: "/usr/bin/zbarimg") {
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: "/usr/bin/zbarimg")
+            p.arguments = ["-q", "--raw", dir.file("r.png")]
+            let out = Pipe()
+            p.standardOutput = out
+            p.standardError = FileHandle.nullDevice
+            try p.run()
+            let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            p.waitUntilExit()
+            #expect(text.contains("https://example.com/r/88"))
+        }
+        // Bad input: a typed message and exit code 64 (usage), nothing written.
+        let bad = try runCLI(["receipt", "render", "--template", "menu", "--data", dir.file("d.json"), "--out", dir.file("x.bin")], socket: "/nonexistent")
+        #expect(bad.status == 64)
+        #expect(bad.stderr.contains("menu"))
+        #expect(!FileManager.default.fileExists(atPath: dir.file("x.bin")))
+
+        // Through the daemon: a balance slip, waited for.
+        let printer = try FakePrinter()
+        defer { printer.close() }
+        let daemon = try DaemonProcess(arguments: ["--demo", "--state-dir", dir.file("s"), "--printer", "tcp://127.0.0.1:\(printer.port)"], dir: dir)
+        try daemon.waitUntilReady()
+        let printed = try runCLI(["print", "--card", "6035710000000000", "--wait"], socket: dir.file("s/api.sock"))
+        #expect(printed.status == 0, "\(printed.stderr)")
+        #expect(printed.stdout.contains("printed"))
+        #expect(try printer.waitForPrinted(1)[0].contains(bytes: Array("603571******0000".utf8)))
+        let printers = try runCLI(["printers"], socket: dir.file("s/api.sock"))
+        #expect(printers.stdout.contains("status: ready"))
+        #expect(try daemon.terminate().status == 0)
+    }
 }

@@ -1,0 +1,162 @@
+import ArgumentParser
+import ESCPOS
+import Foundation
+import GiftbridgeClient
+
+struct Printers: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Show the printers, their status and their queues.")
+    @OptionGroup var options: ClientOptions
+
+    func run() throws {
+        let r = try options.call("GET", "/v1/printers")
+        guard !options.json else { return }
+        let printers = r["printers"] as? [[String: Any]] ?? []
+        if printers.isEmpty { print("no printer configured") }
+        for p in printers {
+            print(describePrinter(p))
+            if let s = p["status"] as? [String: Any] { print("           status: \(s["summary"] ?? "?")") }
+        }
+    }
+}
+
+struct PrintCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "print",
+        abstract: "Queue a receipt on the daemon's printer.",
+        discussion: """
+            One of: --transaction ID (the receipt of a booked transaction), --hold ID, --card NUMBER \
+            (a balance slip), --template NAME --data FILE.json (a template with your data), or \
+            --raw FILE (ESC/POS bytes as they are). Prints the job id; --wait waits until it is printed.
+            """)
+    @OptionGroup var options: ClientOptions
+    @Option(help: "balance, transaction or hold (with --data).") var template: String?
+    @Option(help: "JSON file with the template's fields.") var data: String?
+    @Option(help: "Print the receipt of this transaction.") var transaction: Int64?
+    @Option(help: "Print a slip for this hold.") var hold: String?
+    @Option(help: "Print a balance slip for this card number.") var card: String?
+    @Option(help: "A file of ESC/POS bytes to send as they are.") var raw: String?
+    @Flag(help: "Wait until the printer has the job (exit 1 if it is cancelled).") var wait = false
+
+    func run() throws {
+        var body: [String: Any] = [:]
+        if let raw {
+            guard let bytes = FileManager.default.contents(atPath: raw) else { throw ValidationError("cannot read \(raw)") }
+            body["raw"] = bytes.base64EncodedString()
+        } else if let data {
+            guard let template else { throw ValidationError("--data needs --template") }
+            guard let d = FileManager.default.contents(atPath: data), let object = try? JSONSerialization.jsonObject(with: d) else {
+                throw ValidationError("\(data) is not a readable JSON file")
+            }
+            body = ["template": template, "data": object]
+        } else if let transaction {
+            body = ["template": "transaction", "transactionId": transaction]
+        } else if let hold {
+            body = ["template": "hold", "holdId": hold]
+        } else if let card {
+            body = ["template": "balance", "cardInfo": ["printedCardNumber": card]]
+        } else {
+            throw ValidationError("give one of --transaction, --hold, --card, --template with --data, or --raw")
+        }
+        let job = try options.call("POST", "/v1/print", body: body)
+        let id = job["jobId"] as? Int ?? -1
+        if !options.json { print("print job \(id) queued") }
+        guard wait else { return }
+        while true {
+            let j = try options.call("GET", "/v1/print/jobs/\(id)")
+            switch j["state"] as? String {
+            case "done":
+                if !options.json { print("print job \(id) printed") }
+                return
+            case "cancelled":
+                printError("print job \(id) was cancelled")
+                throw ExitCode(1)
+            default:
+                Thread.sleep(forTimeInterval: 0.25)
+            }
+        }
+    }
+}
+
+struct Receipt: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Design receipts without a printer: render a template to ESC/POS, and ESC/POS to a PNG.",
+        subcommands: [Render.self, Preview.self])
+
+    struct Render: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Render a template with data to ESC/POS bytes.",
+            discussion: "The shop header comes from --shop-name/--header/--footer (the daemon uses its configuration).")
+        @Option(help: "balance, transaction or hold.") var template: String
+        @Option(help: "JSON file with the template's fields.") var data: String
+        @Option(help: "Printer profile: \(PrinterProfile.all.map(\.name).joined(separator: ", ")).") var profile = PrinterProfile.generic80mm.name
+        @Option(help: "Where the bytes go.") var out: String
+        @Option(help: "Shop name at the top.") var shopName = "Gift card"
+        @Option(help: "A header line (repeatable).") var header: [String] = []
+        @Option(help: "A footer line (repeatable).") var footer: [String] = []
+        @Option(help: "A logo image (PNG or PBM), printed above the name.") var logo: String?
+
+        func run() throws {
+            guard let p = PrinterProfile.named(profile) else {
+                throw ValidationError("profile '\(profile)' is not one of \(PrinterProfile.all.map(\.name).joined(separator: ", "))")
+            }
+            guard let d = FileManager.default.contents(atPath: data) else { throw ValidationError("cannot read \(data)") }
+            let document: ReceiptDocument
+            do {
+                let decoder = JSONDecoder()
+                switch template {
+                case "balance": document = .balance(try decoder.decode(ReceiptDocument.BalanceData.self, from: d))
+                case "transaction": document = .transaction(try decoder.decode(ReceiptDocument.TransactionData.self, from: d))
+                case "hold": document = .hold(try decoder.decode(ReceiptDocument.HoldData.self, from: d))
+                default: throw ValidationError("template '\(template)' is not one of \(ReceiptDocument.templates.joined(separator: ", "))")
+                }
+            } catch let e as ValidationError {
+                throw e
+            } catch DecodingError.keyNotFound(let key, _) {
+                throw ValidationError("\(data): field '\(key.stringValue)' is required by the \(template) template")
+            } catch {
+                throw ValidationError("\(data) does not hold the \(template) template's fields (all strings)")
+            }
+            var shop = ReceiptShop(name: shopName, headerLines: header, footerLines: footer)
+            if let logo {
+                guard let bytes = FileManager.default.contents(atPath: logo) else { throw ValidationError("cannot read \(logo)") }
+                do {
+                    if bytes.starts(with: [0x89, 0x50, 0x4E, 0x47]) {
+                        shop.logo = try PNG.decode(Array(bytes)).grayImage().dithered()
+                    } else {
+                        shop.logo = try PBM.decode(Array(bytes))
+                    }
+                } catch {
+                    throw ValidationError("\(logo): \(error)")
+                }
+            }
+            let bytes = document.encode(shop: shop, profile: p)
+            guard FileManager.default.createFile(atPath: out, contents: Data(bytes)) else { throw ValidationError("cannot write \(out)") }
+            print("\(out): \(bytes.count) bytes for \(p.name)")
+        }
+    }
+
+    struct Preview: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Render ESC/POS bytes to a PNG as the printer would print them.")
+        @Argument(help: "A file of ESC/POS bytes.") var input: String
+        @Option(help: "The PNG to write.") var png: String
+        @Option(help: "Printer profile (paper width and code pages).") var profile = PrinterProfile.generic80mm.name
+
+        func run() throws {
+            guard let p = PrinterProfile.named(profile) else {
+                throw ValidationError("profile '\(profile)' is not one of \(PrinterProfile.all.map(\.name).joined(separator: ", "))")
+            }
+            guard let bytes = FileManager.default.contents(atPath: input) else { throw ValidationError("cannot read \(input)") }
+            let rendering: ESCPOSRenderer.Rendering
+            do { rendering = try ESCPOSRenderer.render(Array(bytes), profile: p) } catch {
+                printError("error: \(error)")
+                throw ExitCode(1)
+            }
+            guard FileManager.default.createFile(atPath: png, contents: Data(PNG.encode(rendering.bitmap))) else {
+                throw ValidationError("cannot write \(png)")
+            }
+            print("\(png): \(rendering.bitmap.width)×\(rendering.bitmap.height) dots")
+            for note in rendering.notes { print("  note: \(note)") }
+            if rendering.droppedNotes > 0 { print("  (\(rendering.droppedNotes) more notes)") }
+        }
+    }
+}
