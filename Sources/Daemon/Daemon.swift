@@ -277,6 +277,24 @@ final class ReaderService: Service, Sendable {
                     }
                 })
         }
+        // Hot-plug: udev (or the kernel) says when a node appears, and every waiting reader tries
+        // at once; without a monitor, a missing reader is tried every 5 s at most.
+        var monitor: UdevMonitor?
+        if !loops.isEmpty {
+            do {
+                let m = try UdevMonitor()
+                for loop in loops { loop.maximumBackoffMs = 60_000 }
+                m.start { [logger] event in
+                    guard event.action == "add" || event.action == "change" || event.action == "bind" else { return }
+                    logger.debug("hot-plug", metadata: ["action": "\(event.action)", "subsystem": "\(event.subsystem)", "node": "\(event.devnode ?? "-")"])
+                    for loop in loops { loop.retryNow() }
+                }
+                monitor = m
+                logger.info("watching for hot-plugged readers", metadata: ["source": "\(m.source)"])
+            } catch {
+                logger.notice("no udev monitor; missing readers are retried every 5 s", metadata: ["error": "\(error)"])
+            }
+        }
         for loop in loops { loop.start() }
         for await input in inputs.cancelOnGracefulShutdown() {
             switch input {
@@ -295,6 +313,7 @@ final class ReaderService: Service, Sendable {
                 pipeline.reportError(reader: reader, reason: "bad_report", message: why)
             }
         }
+        monitor?.stop()
         for loop in loops { loop.stop() }
     }
 }

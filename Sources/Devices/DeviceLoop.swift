@@ -68,6 +68,18 @@ public final class DeviceLoop: @unchecked Sendable {
         t.start()
     }
 
+    /// How long a loop waits before trying a missing device again at most. With a udev monitor
+    /// waking loops on every hot-plug event (``retryNow()``), the loop may wait much longer.
+    public var maximumBackoffMs: Int32 = 5000
+    /// The first wait after a failed open (doubling up to ``maximumBackoffMs``).
+    public var initialBackoffMs: Int32 = 500
+
+    /// Ends a back-off wait now: a device may have appeared (udev said so).
+    public func retryNow() {
+        var two: UInt8 = 2
+        _ = write(wakeWriteFD, &two, 1)
+    }
+
     /// Stops the loop and waits until its thread has closed the device.
     public func stop() {
         stopped.withLock { isStopping = true }
@@ -82,7 +94,7 @@ public final class DeviceLoop: @unchecked Sendable {
     private var stopping: Bool { stopped.withLock { isStopping } }
 
     private func run() {
-        var backoffMs: Int32 = 500
+        var backoffMs = initialBackoffMs
         var lastReason: String?
         while !stopping {
             let session: any Session
@@ -93,12 +105,12 @@ public final class DeviceLoop: @unchecked Sendable {
                 if reason != lastReason { onLink(.detached(reason: reason)) }
                 lastReason = reason
                 if waitForWake(timeoutMs: backoffMs) { return }
-                backoffMs = min(backoffMs * 2, 5000)
+                backoffMs = min(backoffMs * 2, maximumBackoffMs)
                 continue
             }
             onLink(.attached)
             lastReason = nil
-            backoffMs = 500
+            backoffMs = initialBackoffMs
             let reason = pump(session)
             session.close()
             guard let reason else { return }
@@ -125,7 +137,11 @@ public final class DeviceLoop: @unchecked Sendable {
                 if errno == EINTR { continue }
                 return "\(SystemError("poll", name))"
             }
-            if fds[1].revents != 0 { return nil }
+            if fds[1].revents != 0 {
+                drainWake()
+                if stopping { return nil }
+                continue  // a retry wake-up while attached: nothing to do
+            }
             if n == 0 {
                 session.idle()
                 continue
@@ -145,10 +161,17 @@ public final class DeviceLoop: @unchecked Sendable {
         }
     }
 
-    /// Sleeps until the timeout or a stop; true when stopped.
+    /// Sleeps until the timeout, a retry wake-up or a stop; true when stopped.
     private func waitForWake(timeoutMs: Int32) -> Bool {
         var fd = pollfd(fd: wakeFD, events: Int16(POLLIN), revents: 0)
         _ = poll(&fd, 1, timeoutMs)
+        drainWake()
         return stopping
+    }
+
+    private func drainWake() {
+        if stopping { return }  // leave the stop byte for every later poll
+        var buf = [UInt8](repeating: 0, count: 16)
+        while read(wakeFD, &buf, buf.count) > 0 {}
     }
 }

@@ -4,6 +4,7 @@ import Glibc
 import Musl
 #endif
 import CUdev
+import Foundation
 
 /// What udev knows about a device node: USB ids, serial number, the by-id name.
 public struct UdevInfo: Sendable, Equatable, Codable {
@@ -34,5 +35,107 @@ public struct UdevInfo: Sendable, Equatable, Codable {
             vendorId: property("ID_VENDOR_ID"), productId: property("ID_MODEL_ID"),
             vendor: property("ID_VENDOR"), model: property("ID_MODEL"),
             serial: property("ID_SERIAL_SHORT"), driver: property("ID_USB_DRIVER"))
+    }
+}
+
+/// Device hot-plug events from the kernel (through udevd when it runs, so that by-id links and
+/// permissions are in place before anyone is told). One thread sleeps in `poll(2)` on the
+/// monitor's netlink socket; nothing runs while nothing is plugged.
+public final class UdevMonitor: @unchecked Sendable {
+    public struct Event: Sendable, Equatable {
+        /// `add`, `remove`, `change`, `bind`, …
+        public var action: String
+        public var subsystem: String
+        public var devnode: String?
+        public var sysPath: String
+    }
+
+    /// `udev` (after udevd's rules) when udevd runs, else the raw `kernel` events.
+    public let source: String
+    private let udev: OpaquePointer
+    private let monitor: OpaquePointer
+    private let wakeFD: Int32
+    private let wakeWriteFD: Int32
+    private var thread: Thread?
+    private let finished = DispatchSemaphore(value: 0)
+
+    /// Subsystems a reader or printer node can belong to.
+    public static let subsystems = ["tty", "input", "hidraw", "usbmisc", "usb"]
+
+    public init(subsystems: [String] = UdevMonitor.subsystems, source: String? = nil) throws(SystemError) {
+        let src = source ?? (access("/run/udev/control", F_OK) == 0 ? "udev" : "kernel")
+        guard let udev = udev_new() else { throw SystemError("udev_new", "libudev", errno: ENOMEM) }
+        guard let monitor = udev_monitor_new_from_netlink(udev, src) else {
+            let e = errno
+            udev_unref(udev)
+            throw SystemError("udev_monitor_new_from_netlink", src, errno: e == 0 ? EPERM : e)
+        }
+        for s in subsystems { udev_monitor_filter_add_match_subsystem_devtype(monitor, s, nil) }
+        let rc = udev_monitor_enable_receiving(monitor)
+        guard rc >= 0 else {
+            udev_monitor_unref(monitor)
+            udev_unref(udev)
+            throw SystemError("udev_monitor_enable_receiving", src, errno: -rc)
+        }
+        var fds: [Int32] = [-1, -1]
+        guard pipe(&fds) == 0 else {
+            let e = SystemError("pipe2", "udev monitor")
+            udev_monitor_unref(monitor)
+            udev_unref(udev)
+            throw e
+        }
+        for fd in fds {
+            _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
+            _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
+        }
+        self.source = src
+        self.udev = udev
+        self.monitor = monitor
+        self.wakeFD = fds[0]
+        self.wakeWriteFD = fds[1]
+    }
+
+    deinit {
+        udev_monitor_unref(monitor)
+        udev_unref(udev)
+        Glibc.close(wakeFD)
+        Glibc.close(wakeWriteFD)
+    }
+
+    /// Calls `handler` on the monitor's thread for every event until ``stop()``.
+    public func start(_ handler: @escaping @Sendable (Event) -> Void) {
+        let t = Thread { [self] in
+            let fd = udev_monitor_get_fd(monitor)
+            var fds = [pollfd(fd: fd, events: Int16(POLLIN), revents: 0), pollfd(fd: wakeFD, events: Int16(POLLIN), revents: 0)]
+            while true {
+                fds[0].revents = 0
+                fds[1].revents = 0
+                let n = poll(&fds, 2, -1)
+                if n < 0 && errno == EINTR { continue }
+                if n < 0 || fds[1].revents != 0 { break }
+                while let dev = udev_monitor_receive_device(monitor) {
+                    let event = Event(
+                        action: udev_device_get_action(dev).map { String(cString: $0) } ?? "",
+                        subsystem: udev_device_get_subsystem(dev).map { String(cString: $0) } ?? "",
+                        devnode: udev_device_get_devnode(dev).map { String(cString: $0) },
+                        sysPath: udev_device_get_syspath(dev).map { String(cString: $0) } ?? "")
+                    udev_device_unref(dev)
+                    handler(event)
+                }
+            }
+            finished.signal()
+        }
+        t.name = "udev-monitor"
+        thread = t
+        t.start()
+    }
+
+    public func stop() {
+        var one: UInt8 = 1
+        _ = write(wakeWriteFD, &one, 1)
+        if thread != nil {
+            finished.wait()
+            thread = nil
+        }
     }
 }

@@ -376,3 +376,51 @@ func serialLoop(path: String, idleMs: Int32 = 80, collector: Collector) -> Devic
         #expect(throws: SystemError.self) { try HidrawReadSession(path: "/dev/null", kind: .magtek, idleTimeoutMilliseconds: 10) { _ in } }
     }
 }
+
+@Suite(.serialized) struct HotPlugTests {
+    @Test func retryNowEndsTheBackoffWait() throws {
+        let dir = try TemporaryDirectory()
+        let link = dir.file("ttyUSB0")
+        let c = Collector()
+        let loop = serialLoop(path: link, collector: c)
+        loop.initialBackoffMs = 30_000
+        loop.maximumBackoffMs = 60_000
+        loop.start()
+        defer { loop.stop() }
+        #expect(c.wait { $0.links.count == 1 })  // not there: detached, next try in 30 s
+        let pty = try PseudoTerminal()
+        #expect(symlink(pty.slavePath, link) == 0)
+        let plugged = Date()
+        loop.retryNow()  // what the udev monitor does on "add"
+        #expect(c.wait(timeout: 5) { $0.links.last == .attached })
+        #expect(Date().timeIntervalSince(plugged) < 5)
+        // A retry wake-up while attached changes nothing.
+        loop.retryNow()
+        try pty.write(";1=2?\r")
+        #expect(c.wait { $0.reads.count == 1 })
+        #expect(c.links.count == 2)
+    }
+
+    /// The kernel announces a device when its `uevent` file is written (root only; skipped
+    /// elsewhere).
+    static let ueventFile = "/sys/devices/virtual/tty/tty/uevent"
+    @Test(.enabled(if: access(HotPlugTests.ueventFile, W_OK) == 0)) func theMonitorHearsTheKernel() throws {
+        let monitor = try UdevMonitor(subsystems: ["tty"], source: "kernel")
+        let events = Mutex<[UdevMonitor.Event]>([])
+        let heard = DispatchSemaphore(value: 0)
+        monitor.start { e in
+            events.withLock { $0.append(e) }
+            heard.signal()
+        }
+        defer { monitor.stop() }
+        let fd = open(Self.ueventFile, O_WRONLY)
+        #expect(fd >= 0)
+        _ = write(fd, "change", 6)
+        close(fd)
+        #expect(heard.wait(timeout: .now() + 5) == .success)
+        let e = try #require(events.withLock { $0.first })
+        #expect(e.action == "change")
+        #expect(e.subsystem == "tty")
+        #expect(e.sysPath.hasSuffix("/tty/tty"))
+    }
+}
