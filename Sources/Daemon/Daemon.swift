@@ -232,16 +232,18 @@ final class ReaderService: Service, Sendable {
             return DeviceLoop(
                 name: c.id,
                 open: { () throws -> any DeviceLoop.Session in
+                    // A reader matched by USB ids: whichever node it has now.
+                    let path = try c.match?.resolve() ?? c.path
                     switch c.kind {
                     case .serial, .serialMSR:
-                        return try SerialReadSession(path: c.path, settings: c.serial, idleTimeoutMilliseconds: c.idleTimeoutMs, framer: ReadFramer()) { output in
+                        return try SerialReadSession(path: path, settings: c.serial, idleTimeoutMilliseconds: c.idleTimeoutMs, framer: ReadFramer()) { output in
                             switch output {
                             case .read(let bytes): sink.yield(.read(.bytes(bytes), reader: c.id))
                             case .overflow: sink.yield(.overflow(reader: c.id))
                             }
                         }
                     case .evdev:
-                        return try EvdevReadSession(path: c.path, idleTimeoutMilliseconds: c.idleTimeoutMs) { output in
+                        return try EvdevReadSession(path: path, idleTimeoutMilliseconds: c.idleTimeoutMs) { output in
                             switch output {
                             case .read(let keys): sink.yield(.read(.keys(keys), reader: c.id))
                             case .overflow: sink.yield(.overflow(reader: c.id))
@@ -249,7 +251,7 @@ final class ReaderService: Service, Sendable {
                         }
                     case .hidrawMagtek, .hidrawPOS:
                         let kind: HidrawReadSession.Kind = c.kind == .hidrawMagtek ? .magtek : .posScanner(descriptor: c.reportDescriptor)
-                        return try HidrawReadSession(path: c.path, kind: kind, idleTimeoutMilliseconds: c.idleTimeoutMs) { output in
+                        return try HidrawReadSession(path: path, kind: kind, idleTimeoutMilliseconds: c.idleTimeoutMs) { output in
                             switch output {
                             case .magtekReport(let report): sink.yield(.read(.magtekReport(report), reader: c.id))
                             case .scan(let text): sink.yield(.read(.bytes(text), reader: c.id))

@@ -70,6 +70,8 @@ public struct ReaderConfig: Sendable, Equatable {
     public var vasUnmarked: WalletKind?
     /// A `hidraw-pos` scanner's report descriptor from a file instead of from the device.
     public var reportDescriptor: [UInt8]?
+    /// The reader found by USB ids instead of a fixed path (`usb-id`, `usb-serial`, `usb-interface`).
+    public var match: DeviceMatch?
 }
 
 /// Where the embedded ledger lives.
@@ -140,7 +142,8 @@ enum ConfigSchema {
         "readers.*.flow-control": .scalar, "readers.*.idle-timeout-ms": .scalar, "readers.*.lrc": .scalar,
         "readers.*.layout": .scalar, "readers.*.content": .scalar, "readers.*.barcode-prefix": .scalar,
         "readers.*.barcode-suffix": .scalar, "readers.*.vas-separator": .scalar, "readers.*.vas-unmarked": .scalar,
-        "readers.*.report-descriptor": .scalar,
+        "readers.*.report-descriptor": .scalar, "readers.*.usb-id": .scalar, "readers.*.usb-serial": .scalar,
+        "readers.*.usb-interface": .scalar,
         "normalization.rules": .list,
     ]
 
@@ -376,8 +379,11 @@ extension DaemonConfig {
 
         for id in readerIds {
             let k = "readers.\(id)."
-            guard let path = string(k + "path") else { throw ConfigError(key: k + "path", "is required: the device path of the reader") }
-            guard path.hasPrefix("/") else { throw ConfigError(key: k + "path", "'\(path)' is not an absolute path") }
+            let usbId = string(k + "usb-id")
+            guard let path = string(k + "path") ?? usbId.map({ "usb:" + $0 }) else {
+                throw ConfigError(key: k + "path", "is required: the device path of the reader (or usb-id VENDOR:PRODUCT)")
+            }
+            guard path.hasPrefix("/") || usbId != nil else { throw ConfigError(key: k + "path", "'\(path)' is not an absolute path") }
             var serial = SerialSettings()
             serial.baud = try parse(k + "baud", default: 9600, { Int($0).flatMap { SerialSettings.supportedBauds[$0] != nil ? $0 : nil } }, expected: "one of \(SerialSettings.supportedBauds.keys.sorted().map(String.init).joined(separator: ", "))")
             serial.dataBits = try int(k + "data-bits", default: 8, range: 5...8)
@@ -415,6 +421,24 @@ extension DaemonConfig {
                     throw ConfigError(key: k + "report-descriptor", "\(descriptorPath): \(error)")
                 }
                 reader.reportDescriptor = Array(data)
+            }
+            if let usbId {
+                let parts = usbId.lowercased().split(separator: ":").map(String.init)
+                let hex = { (t: String) in t.count == 4 && t.allSatisfy(\.isHexDigit) }
+                guard (1...2).contains(parts.count), parts.allSatisfy(hex) else {
+                    throw ConfigError(key: k + "usb-id", "'\(usbId)' is not VENDOR:PRODUCT in hex, e.g. 0801:0001 (or VENDOR alone)")
+                }
+                guard string(k + "path") == nil else { throw ConfigError(key: k + "usb-id", "give either path or usb-id, not both") }
+                let subsystem = switch kind {
+                case .serial, .serialMSR: "tty"
+                case .evdev: "input"
+                case .hidrawMagtek, .hidrawPOS: "hidraw"
+                }
+                reader.match = DeviceMatch(
+                    subsystem: subsystem, vendorId: parts[0], productId: parts.count > 1 ? parts[1] : nil,
+                    serial: string(k + "usb-serial"), interface: string(k + "usb-interface"))
+            } else if string(k + "usb-serial") != nil || string(k + "usb-interface") != nil {
+                throw ConfigError(key: k + "usb-id", "usb-serial and usb-interface need usb-id")
             }
             config.readers.append(reader)
         }

@@ -139,3 +139,75 @@ public final class UdevMonitor: @unchecked Sendable {
         }
     }
 }
+
+/// Which device a reader is: USB vendor and product id (hex), optionally its serial number, in
+/// one subsystem. Matching reads sysfs through libudev, so it works with or without udevd.
+public struct DeviceMatch: Sendable, Equatable, CustomStringConvertible {
+    public var subsystem: String
+    public var vendorId: String
+    public var productId: String?
+    public var serial: String?
+    /// For composite devices: the USB interface number (`bInterfaceNumber`, e.g. "00").
+    public var interface: String?
+
+    public init(subsystem: String, vendorId: String, productId: String? = nil, serial: String? = nil, interface: String? = nil) {
+        self.subsystem = subsystem
+        self.vendorId = vendorId.lowercased()
+        self.productId = productId?.lowercased()
+        self.serial = serial
+        self.interface = interface
+    }
+
+    public var description: String {
+        var s = "\(subsystem) usb \(vendorId):\(productId ?? "*")"
+        if let serial { s += " serial \(serial)" }
+        if let interface { s += " interface \(interface)" }
+        return s
+    }
+
+    /// The device nodes that match, sorted.
+    public func devices() -> [String] {
+        guard let udev = udev_new() else { return [] }
+        defer { udev_unref(udev) }
+        guard let e = udev_enumerate_new(udev) else { return [] }
+        defer { udev_enumerate_unref(e) }
+        udev_enumerate_add_match_subsystem(e, subsystem)
+        udev_enumerate_scan_devices(e)
+        var found: [String] = []
+        var entry = udev_enumerate_get_list_entry(e)
+        while let item = entry {
+            entry = udev_list_entry_get_next(item)
+            guard let path = udev_list_entry_get_name(item), let dev = udev_device_new_from_syspath(udev, path) else { continue }
+            defer { udev_device_unref(dev) }
+            guard let node = udev_device_get_devnode(dev).map({ String(cString: $0) }) else { continue }
+            // An input device has several nodes (event, mouse, js): readers are read by event node.
+            if subsystem == "input" && !node.hasPrefix("/dev/input/event") { continue }
+            if matches(dev) { found.append(node) }
+        }
+        return found.sorted()
+    }
+
+    func matches(_ dev: OpaquePointer) -> Bool {
+        // The parent USB device carries the ids; the interface carries its number.
+        guard let usb = udev_device_get_parent_with_subsystem_devtype(dev, "usb", "usb_device") else { return false }
+        func attr(_ d: OpaquePointer, _ name: String) -> String? {
+            udev_device_get_sysattr_value(d, name).map { String(cString: $0).trimmingCharacters(in: .whitespacesAndNewlines) }
+        }
+        guard attr(usb, "idVendor")?.lowercased() == vendorId else { return false }
+        if let productId, attr(usb, "idProduct")?.lowercased() != productId { return false }
+        if let serial, attr(usb, "serial") != serial { return false }
+        if let interface {
+            guard let intf = udev_device_get_parent_with_subsystem_devtype(dev, "usb", "usb_interface"),
+                attr(intf, "bInterfaceNumber") == interface
+            else { return false }
+        }
+        return true
+    }
+
+    /// The one node that matches, or why there is none.
+    public func resolve() throws(SystemError) -> String {
+        let nodes = devices()
+        guard let first = nodes.first else { throw SystemError("match", "no device matches \(self)", errno: ENODEV) }
+        return first
+    }
+}

@@ -123,6 +123,19 @@ import TestSupport
         #expect(await error("readers:\n  r1:\n    path: /dev/hidraw0\n    type: hidraw-pos\n    report-descriptor: /etc/hostname\n")?.message.contains("0x8C") == true)
     }
 
+    @Test func readersMatchedByUSBIds() async throws {
+        let config = try await load("readers:\n  msr:\n    type: hidraw-magtek\n    usb-id: 0801:0011\n    usb-serial: B123\n  kbd:\n    type: evdev\n    usb-id: 0C2E\n")
+        let msr = try #require(config.readers.first { $0.id == "msr" })
+        #expect(msr.match == DeviceMatch(subsystem: "hidraw", vendorId: "0801", productId: "0011", serial: "B123"))
+        #expect(config.readers.first { $0.id == "kbd" }?.match == DeviceMatch(subsystem: "input", vendorId: "0c2e"))
+        #expect(await error("readers:\n  r:\n    usb-id: 801:1\n")?.key == "readers.r.usb-id")
+        #expect(await error("readers:\n  r:\n    usb-id: 0801:0001\n    path: /dev/ttyACM0\n")?.key == "readers.r.usb-id")
+        #expect(await error("readers:\n  r:\n    path: /dev/ttyACM0\n    usb-serial: x\n")?.key == "readers.r.usb-id")
+        // Nothing on this machine has these ids: a typed error naming the match.
+        #expect(throws: SystemError.self) { try DeviceMatch(subsystem: "tty", vendorId: "ffff", productId: "fffe").resolve() }
+        #expect(DeviceMatch(subsystem: "tty", vendorId: "ffff").description == "tty usb ffff:*")
+    }
+
     @Test func normalizationRulesAreReadInOrderAndCheckedOneByOne() async throws {
         let config = try await load("""
             normalization:
