@@ -43,6 +43,10 @@ public struct PrinterProfile: Sendable, Equatable {
         name: "generic-58mm", vendor: "Generic", columns: 32, dotsWidth: 384, codePages: epsonSlots)
     public static let epsonTMT88V = PrinterProfile(
         name: "epson-tm-t88v", vendor: "Epson", columns: 42, dotsWidth: 512, codePages: epsonSlots)
+    public static let epsonTMT88VI = PrinterProfile(
+        name: "epson-tm-t88vi", vendor: "Epson", columns: 42, dotsWidth: 512, codePages: epsonSlots)
+    public static let epsonTMT20II = PrinterProfile(
+        name: "epson-tm-t20ii", vendor: "Epson", columns: 48, dotsWidth: 576, codePages: epsonSlots)
     public static let epsonTMT20III = PrinterProfile(
         name: "epson-tm-t20iii", vendor: "Epson", columns: 48, dotsWidth: 576, codePages: epsonSlots)
     /// TM-m30: escpos-printer-db marks slot 19 unknown, so CP858 is not offered.
@@ -58,7 +62,7 @@ public struct PrinterProfile: Sendable, Equatable {
         codePages: [.cp437: 0, .cp850: 2, .cp1252: 16, .cp866: 17, .cp852: 18, .cp858: 19, .iso8859_15: 40])
 
     public static let all: [PrinterProfile] = [
-        generic80mm, generic58mm, epsonTMT88V, epsonTMT20III, epsonTMm30, starESCPOS, bixolonSRP350,
+        generic80mm, generic58mm, epsonTMT88V, epsonTMT88VI, epsonTMT20II, epsonTMT20III, epsonTMm30, starESCPOS, bixolonSRP350,
     ]
 
     public static func named(_ name: String) -> PrinterProfile? { all.first { $0.name == name } }
