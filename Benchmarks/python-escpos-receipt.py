@@ -57,9 +57,10 @@ CARD_ID = "GC-4821-7F3A-9B2C"
 def receipt(config: str) -> bytes:
     """One receipt on a fresh Dummy printer."""
     p = Dummy(profile=PROFILE)
-    if config == "cp858":
-        p.charcode("CP858")
     p.hw("INIT")  # ESC @
+    if config == "cp858":
+        # Emits ESC t 19 at once, so only after ESC @ (which resets the page to slot 0).
+        p.charcode("CP858")
     p.set(align="center", bold=True, double_width=True, double_height=True)
     p.textln("GIFT SHOP")
     p.set(bold=False, normal_textsize=True)
