@@ -81,6 +81,9 @@ let package = Package(
             .product(name: "PostgresNIO", package: "postgres-nio"),
             .product(name: "Logging", package: "swift-log"),
         ], path: "Benchmarks/giftbridge-bench"),
+        // Each depends on one pure module only, so its release build stays quick.
+        .executableTarget(name: "escpos-bench", dependencies: ["ESCPOS"], path: "Benchmarks/escpos-bench"),
+        .executableTarget(name: "decode-bench", dependencies: ["CardReading"], path: "Benchmarks/decode-bench"),
 
         // Tests beside each module; TestSupport holds real kernel objects (pty, TCP, datagram).
         .target(name: "TestSupport", path: "Tests/TestSupport"),
