@@ -6,7 +6,7 @@ public enum CodePage: String, Sendable, CaseIterable, Codable {
     /// The byte for a Unicode scalar on this page, if the page has it.
     public func byte(for scalar: Unicode.Scalar) -> UInt8? {
         if scalar.value >= 0x20 && scalar.value < 0x7F { return UInt8(scalar.value) }
-        return Self.reverse[self]?[scalar.value]
+        return Self.reverseTables[ordinal][scalar.value]
     }
 
     /// The scalar a byte stands for on this page (for previews and tests).
@@ -15,6 +15,21 @@ public enum CodePage: String, Sendable, CaseIterable, Codable {
         let v = Self.upperHalves[self]![Int(byte) - 0x80]
         return v == 0 ? nil : Unicode.Scalar(v)
     }
+
+    /// The page's position in `allCases`, to index the tables without hashing the page.
+    private var ordinal: Int {
+        switch self {
+        case .cp437: 0
+        case .cp850: 1
+        case .cp852: 2
+        case .cp858: 3
+        case .cp866: 4
+        case .cp1252: 5
+        case .iso8859_15: 6
+        }
+    }
+
+    private static let reverseTables: [[UInt32: UInt8]] = allCases.map { reverse[$0] ?? [:] }
 
     private static let reverse: [CodePage: [UInt32: UInt8]] = {
         var tables: [CodePage: [UInt32: UInt8]] = [:]

@@ -25,23 +25,51 @@ public struct ESCPOSWriter: Sendable {
 
     /// Writes text; "\n" becomes a line feed.
     public mutating func text(_ string: String) {
-        for scalar in string.unicodeScalars {
-            let v = scalar.value
-            if v == 0x0A {
-                bytes.append(0x0A)
-            } else if v >= 0x20 && v < 0x7F {
-                bytes.append(UInt8(v))
-            } else if v < 0x20 || (0x7F...0x9F).contains(v) {
-                bytes.append(0x20)  // tabs and stray controls: never a command
-            } else if let page = currentPage, let b = page.byte(for: scalar) {
-                bytes.append(b)
-            } else if let page = profile.preference.first(where: { $0.byte(for: scalar) != nil }) {
-                selectCodePage(page)
-                bytes.append(page.byte(for: scalar)!)
-            } else {
-                bytes.append(0x3F)
+        var string = string
+        // Native strings are contiguous UTF-8: ASCII goes straight through, one byte each, and
+        // only other characters are decoded and looked up in the code pages.
+        string.withUTF8 { utf8 in
+            var i = 0
+            let n = utf8.count
+            while i < n {
+                let b = utf8[i]
+                if b < 0x80 {
+                    if b >= 0x20 && b < 0x7F || b == 0x0A {
+                        bytes.append(b)
+                    } else {
+                        bytes.append(0x20)  // tabs and stray controls: never a command
+                    }
+                    i += 1
+                    continue
+                }
+                // A multi-byte sequence (valid UTF-8: String guarantees it).
+                let length = b >= 0xF0 ? 4 : b >= 0xE0 ? 3 : 2
+                var v = UInt32(b) & (length == 2 ? 0x1F : length == 3 ? 0x0F : 0x07)
+                for k in 1..<length where i + k < n { v = v << 6 | UInt32(utf8[i + k] & 0x3F) }
+                i += length
+                if let scalar = Unicode.Scalar(v) { encode(nonASCII: scalar) } else { bytes.append(0x3F) }
             }
         }
+    }
+
+    private mutating func encode(nonASCII scalar: Unicode.Scalar) {
+        if (0x80...0x9F).contains(scalar.value) {
+            bytes.append(0x20)
+        } else if let page = currentPage, let b = page.byte(for: scalar) {
+            bytes.append(b)
+        } else if let (page, b) = firstPage(for: scalar) {
+            selectCodePage(page)
+            bytes.append(b)
+        } else {
+            bytes.append(0x3F)
+        }
+    }
+
+    private func firstPage(for scalar: Unicode.Scalar) -> (CodePage, UInt8)? {
+        for page in profile.preference {
+            if let b = page.byte(for: scalar) { return (page, b) }
+        }
+        return nil
     }
 
     /// Text followed by a line feed.
@@ -52,35 +80,55 @@ public struct ESCPOSWriter: Sendable {
 
     /// Left and right text on one line of `columns` characters (the profile's width by default);
     /// a left part too long for the line is cut, the right part is kept whole.
+    ///
+    /// Widths count Unicode scalars: each prints as one character cell (one byte on the page).
     public mutating func columns(_ left: String, _ right: String, width: Int? = nil) {
         let width = width ?? profile.columns
-        let room = max(0, width - right.count - 1)
-        let l = left.count > room ? String(left.prefix(room)) : left
-        line(l + String(repeating: " ", count: max(1, width - l.count - right.count)) + right)
+        let rightCount = right.unicodeScalars.count
+        let room = max(0, width - rightCount - 1)
+        var leftCount = left.unicodeScalars.count
+        if leftCount > room {
+            text(String(String.UnicodeScalarView(left.unicodeScalars.prefix(room))))
+            leftCount = room
+        } else {
+            text(left)
+        }
+        for _ in 0..<max(1, width - leftCount - rightCount) { bytes.append(0x20) }
+        text(right)
+        bytes.append(0x0A)
     }
 
     public mutating func selectCodePage(_ page: CodePage) {
         guard let slot = profile.codePages[page] else { return }
-        bytes += profile.starCommands ? [0x1B, 0x1D, 0x74, slot] : [0x1B, 0x74, slot]
+        if profile.starCommands { bytes.append(0x1B); bytes.append(0x1D) } else { bytes.append(0x1B) }
+        bytes.append(0x74)
+        bytes.append(slot)
         currentPage = page
     }
 
-    public mutating func bold(_ on: Bool) { bytes += [0x1B, 0x45, on ? 1 : 0] }
+    public mutating func bold(_ on: Bool) { command(0x1B, 0x45, on ? 1 : 0) }
+
+    /// Three command bytes, appended without building an array.
+    @inline(__always) mutating func command(_ a: UInt8, _ b: UInt8, _ c: UInt8) {
+        bytes.append(a)
+        bytes.append(b)
+        bytes.append(c)
+    }
 
     /// Underline: 0 off, 1 one dot, 2 two dots.
-    public mutating func underline(_ dots: UInt8) { bytes += [0x1B, 0x2D, min(dots, 2)] }
+    public mutating func underline(_ dots: UInt8) { command(0x1B, 0x2D, min(dots, 2)) }
 
-    public mutating func align(_ alignment: Alignment) { bytes += [0x1B, 0x61, alignment.rawValue] }
+    public mutating func align(_ alignment: Alignment) { command(0x1B, 0x61, alignment.rawValue) }
 
     /// `GS ! n`: character magnification, 1…8 in each direction.
     public mutating func size(width: Int = 1, height: Int = 1) {
         let w = UInt8(min(max(width, 1), 8) - 1)
         let h = UInt8(min(max(height, 1), 8) - 1)
-        bytes += [0x1D, 0x21, (w << 4) | h]
+        command(0x1D, 0x21, (w << 4) | h)
     }
 
     /// `ESC d n`: print and feed n lines.
-    public mutating func feed(lines: Int) { bytes += [0x1B, 0x64, UInt8(min(max(lines, 0), 255))] }
+    public mutating func feed(lines: Int) { command(0x1B, 0x64, UInt8(min(max(lines, 0), 255))) }
 
     /// `GS V m n`: feed n dots (lines × the default line spacing is up to the printer) and cut.
     public mutating func cut(_ kind: Cut = .full, feedDots: UInt8 = 3) {
