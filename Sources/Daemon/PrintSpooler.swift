@@ -24,6 +24,8 @@ public final class PrintSpooler: Service, Sendable {
         var status: PrinterStatus?
         /// The fault holding the queue, if any.
         var held: String?
+        /// The printer has answered DLE EOT: from now on a job waits for its answer.
+        var answersStatus = false
     }
 
     public let printerId = "receipt"
@@ -113,6 +115,7 @@ public final class PrintSpooler: Service, Sendable {
     private func note(_ status: PrinterStatus?) {
         guard let status else { return }
         let changed = state.withLock { s in
+            s.answersStatus = true
             defer { s.status = status }
             return s.status != status
         }
@@ -140,7 +143,8 @@ public final class PrintSpooler: Service, Sendable {
             }
             guard let job = next else { break }
             state.withLock { $0.printing = true }
-            let outcome = await onIO { [worker] in worker.print(job.bytes) }
+            let requireStatus = state.withLock { $0.answersStatus }
+            let outcome = await onIO { [worker] in worker.print(job.bytes, requireStatus: requireStatus) }
             switch outcome {
             case .printed(let status):
                 note(status)

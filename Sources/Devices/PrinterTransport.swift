@@ -78,7 +78,8 @@ public final class PrinterConnection {
         var replies: [UInt8] = []
         for n: UInt8 in 1...4 {
             try write([0x10, 0x04, n])
-            guard let b = try readByte(timeoutMs: timeoutMs) else { return replies.isEmpty ? nil : replies }
+            // No answer in time: no status this time (a late reply is drained before the next ask).
+            guard let b = try readByte(timeoutMs: timeoutMs) else { return nil }
             replies.append(b)
         }
         return replies

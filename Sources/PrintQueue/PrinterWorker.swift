@@ -54,11 +54,17 @@ public struct PrinterWorker: Sendable {
         }
     }
 
-    public func print(_ bytes: [UInt8]) -> PrintOutcome {
+    /// Prints `bytes`. With `requireStatus` (the printer has answered status queries before),
+    /// a printer that does not answer now is not trusted with the job: it is reported
+    /// unreachable and the job waits, rather than going into a printer that may be stopped.
+    public func print(_ bytes: [UInt8], requireStatus: Bool = false) -> PrintOutcome {
         do throws(SystemError) {
             let c = try transport.connect()
             defer { c.close() }
             let before = try read(c)
+            if before == nil && requireStatus && c.canRead {
+                return .unreachable("\(transport.description): no status reply (it answered before); the job waits")
+            }
             if let before, !before.canPrint { return .held(before) }
             try c.write(bytes)
             try c.finish()

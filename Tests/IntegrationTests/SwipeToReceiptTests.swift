@@ -8,12 +8,12 @@ import Testing
 import TestSupport
 
 /// The whole chain with real I/O at every step: the real `giftbridged` binary, a pseudo-terminal
-/// as the serial reader, a TCP listener as the printer, the Unix socket API.
+/// as the serial reader, a TCP printer that answers status queries, the Unix socket API.
 @Suite(.serialized) struct SwipeToReceiptTests {
     @Test func aSwipeOnTheReaderReachesTheAPIAndThePrinter() throws {
         let dir = try TemporaryDirectory()
         let pty = try PseudoTerminal()
-        let printer = try TCPSink()
+        let printer = try FakePrinter()
         defer { printer.close() }
         let socket = dir.file("api.sock")
         try """
@@ -59,8 +59,9 @@ import TestSupport
         #expect(balanceData["readId"] as? String == readData["readId"] as? String)
         try events.next("print.done")
 
-        // The printer got one ESC/POS receipt: initialise, the masked number, € via CP858, cut.
-        let bytes = try printer.connection(0)
+        // The printer got one ESC/POS receipt: initialise, the masked number, € via CP858, cut
+        // (the status queries before and after it are answered, not printed).
+        let bytes = try printer.waitForPrinted(1)[0]
         #expect(Array(bytes.prefix(2)) == [0x1B, 0x40])
         #expect(bytes.contains(bytes: Array("603571******0000".utf8)))
         #expect(bytes.contains(bytes: [0xD5] + Array("25.00".utf8)))

@@ -48,9 +48,10 @@ import TestSupport
     }
 }
 
-@Suite struct PrinterWorkerTests {
+@Suite(.serialized) struct PrinterWorkerTests {
+    // Generous waits: a loaded CI machine may take a while to schedule the printer's thread.
     func worker(_ printer: FakePrinter) -> PrinterWorker {
-        PrinterWorker(transport: TCPPrinter(host: "127.0.0.1", port: printer.port, connectTimeoutMs: 1000, writeTimeoutMs: 2000), statusTimeoutMs: 500, settleMs: 20)
+        PrinterWorker(transport: TCPPrinter(host: "127.0.0.1", port: printer.port, connectTimeoutMs: 5000, writeTimeoutMs: 5000), statusTimeoutMs: 3000, settleMs: 20)
     }
 
     let receipt: [UInt8] = [0x1B, 0x40] + Array("Balance 40.00\n".utf8) + [0x1D, 0x56, 0x41, 0x03]
@@ -60,7 +61,7 @@ import TestSupport
         defer { printer.close() }
         guard case .printed(let status?) = worker(printer).print(receipt) else { Issue.record("not printed"); return }
         #expect(status.canPrint)
-        #expect(try printer.waitForPrinted(1) == [receipt])
+        #expect(try printer.waitForPrinted(1, timeout: 30) == [receipt])
         #expect(printer.statusQueries == 8)  // DLE EOT 1–4 before and after
     }
 
@@ -87,15 +88,16 @@ import TestSupport
         #expect(printer.lost == receipt)
         printer.set(fault: nil)
         guard case .printed = worker(printer).print(receipt) else { Issue.record("not printed"); return }
-        #expect(try printer.waitForPrinted(1) == [receipt])
+        #expect(try printer.waitForPrinted(1, timeout: 30) == [receipt])
     }
 
     @Test func aPrinterWithoutStatusStillPrints() throws {
         let printer = try FakePrinter()
         defer { printer.close() }
         printer.set(answersStatus: false)
-        #expect(worker(printer).print(receipt) == .printed(status: nil))
-        #expect(try printer.waitForPrinted(1) == [receipt])
+        let quick = PrinterWorker(transport: TCPPrinter(host: "127.0.0.1", port: printer.port), statusTimeoutMs: 300, settleMs: 0)
+        #expect(quick.print(receipt) == .printed(status: nil))
+        #expect(try printer.waitForPrinted(1, timeout: 30) == [receipt])
     }
 
     @Test func nobodyListeningIsUnreachable() throws {
@@ -156,4 +158,17 @@ final class LockedBytes: @unchecked Sendable {
     var bytes: [UInt8] { lock.withLock { _bytes } }
     var count: Int { lock.withLock { _bytes.count } }
     func set(_ b: [UInt8]) { lock.withLock { _bytes = b } }
+}
+
+@Suite(.serialized) struct PrinterWorkerTrustTests {
+    @Test func aPrinterThatAnsweredBeforeIsNotTrustedBlindly() throws {
+        let printer = try FakePrinter()
+        defer { printer.close() }
+        printer.set(answersStatus: false)
+        let w = PrinterWorker(transport: TCPPrinter(host: "127.0.0.1", port: printer.port), statusTimeoutMs: 200, settleMs: 0)
+        guard case .unreachable(let why) = w.print([0x1B, 0x40], requireStatus: true) else { Issue.record("printed blindly"); return }
+        #expect(why.contains("no status reply"))
+        #expect(printer.printed.isEmpty)
+        #expect(printer.lost.isEmpty)
+    }
 }
