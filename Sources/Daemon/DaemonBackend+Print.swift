@@ -36,7 +36,7 @@ extension DaemonBackend {
     func document(for request: PrintRequest) async throws(APIError) -> ReceiptDocument {
         let template = request.template ?? ""
         guard ReceiptDocument.templates.contains(template) else {
-            throw APIError(.badRequest, "unknown_template", "template '\(template)' is not one of \(ReceiptDocument.templates.joined(separator: ", "))")
+            throw APIError(.badRequest, "unknown_template", "\(ReceiptDocument.DataError.unknownTemplate(template))")
         }
         if let data = request.data { return try Self.decodeDocument(template: template, json: data) }
         let now = CardPipeline.receiptDate()
@@ -69,26 +69,11 @@ extension DaemonBackend {
 
     /// A template's data from JSON, refusing unknown fields and naming a missing one.
     static func decodeDocument(template: String, json: Data) throws(APIError) -> ReceiptDocument {
-        let keys = Set(((try? JSONSerialization.jsonObject(with: json)) as? [String: Any])?.keys.map { $0 } ?? [])
-        let allowed: Set<String> = switch template {
-        case "transaction": ["kind", "transactionId", "maskedCardNumber", "amount", "tip", "previousBalance", "newBalance", "authCode", "reference", "fromCard", "printedAt", "qr"]
-        case "hold": ["holdId", "maskedCardNumber", "amount", "status", "expiresAt", "printedAt"]
-        default: ["maskedCardNumber", "balance", "cardStatus", "printedAt", "qr"]
-        }
-        if let unknown = keys.subtracting(allowed).sorted().first {
-            throw APIError(.badRequest, "unknown_field", "data: unknown field '\(unknown)'; the \(template) template takes \(allowed.sorted().joined(separator: ", "))")
-        }
+        let keys = ((try? JSONSerialization.jsonObject(with: json)) as? [String: Any])?.keys.map { $0 } ?? []
         do {
-            let decoder = JSONDecoder()
-            switch template {
-            case "transaction": return .transaction(try decoder.decode(ReceiptDocument.TransactionData.self, from: json))
-            case "hold": return .hold(try decoder.decode(ReceiptDocument.HoldData.self, from: json))
-            default: return .balance(try decoder.decode(ReceiptDocument.BalanceData.self, from: json))
-            }
-        } catch let DecodingError.keyNotFound(key, _) {
-            throw APIError(.badRequest, "missing_field", "data: field '\(key.stringValue)' is required by the \(template) template")
+            return try ReceiptDocument.make(template: template, keys: keys) { try JSONDecoder().decode($0, from: json) }
         } catch {
-            throw APIError(.badRequest, "invalid_field", "data: every field of the \(template) template is a string")
+            throw APIError(.badRequest, error.code, "data: \(error)")
         }
     }
 

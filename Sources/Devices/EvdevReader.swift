@@ -24,20 +24,8 @@ public final class EvdevReadSession: DeviceLoop.Session {
     static let EVIOCGRAB: UInt = 0x4004_4590
 
     public init(path: String, idleTimeoutMilliseconds: Int32, assembler: WedgeAssembler = WedgeAssembler(), deliver: @escaping (WedgeAssembler.Output) -> Void) throws(SystemError) {
-        let fd = retryingEINTR { open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC) }
-        guard fd >= 0 else { throw SystemError("open", path) }
-        var st = stat()
-        guard fstat(fd, &st) == 0 else {
-            let e = SystemError("fstat", path)
-            Glibc.close(fd)
-            throw e
-        }
-        let kind = st.st_mode & S_IFMT
-        guard kind == S_IFCHR || kind == S_IFIFO else {
-            Glibc.close(fd)
-            throw SystemError("open", "\(path): not an input device", errno: ENODEV)
-        }
-        if kind == S_IFCHR {
+        let (fd, isDevice, _) = try openReaderNode(path, what: "an input device")
+        if isDevice {
             var one: Int32 = 1
             guard ioctl(fd, Self.EVIOCGRAB, &one) == 0 else {
                 // EBUSY: another program (an X server, a second giftbridged) holds the grab.
@@ -47,7 +35,7 @@ public final class EvdevReadSession: DeviceLoop.Session {
             }
         }
         self.fd = fd
-        self.grabbed = kind == S_IFCHR
+        self.grabbed = isDevice
         self.assembler = assembler
         self.idleMs = idleTimeoutMilliseconds
         self.deliver = deliver

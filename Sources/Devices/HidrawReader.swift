@@ -47,20 +47,8 @@ public final class HidrawReadSession: DeviceLoop.Session {
     static let HIDIOCGRDESC: UInt = 0x9004_4802
 
     public init(path: String, kind: Kind, idleTimeoutMilliseconds: Int32, deliver: @escaping (Output) -> Void) throws(SystemError) {
-        let fd = retryingEINTR { open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC) }
-        guard fd >= 0 else { throw SystemError("open", path) }
-        var st = stat()
-        guard fstat(fd, &st) == 0 else {
-            let e = SystemError("fstat", path)
-            Glibc.close(fd)
-            throw e
-        }
-        let type = st.st_mode & S_IFMT
-        guard type == S_IFCHR || type == S_IFIFO else {
-            Glibc.close(fd)
-            throw SystemError("open", "\(path): not a hidraw device", errno: ENODEV)
-        }
-        if type == S_IFCHR && !Self.isHidraw(st.st_rdev) {
+        let (fd, isDevice, rdev) = try openReaderNode(path, what: "a hidraw device")
+        if isDevice && !Self.isHidraw(rdev) {
             Glibc.close(fd)
             throw SystemError("open", "\(path): not a hidraw device", errno: ENODEV)
         }
@@ -71,7 +59,7 @@ public final class HidrawReadSession: DeviceLoop.Session {
             let descriptor: [UInt8]
             if let override {
                 descriptor = override
-            } else if type == S_IFCHR {
+            } else if isDevice {
                 do throws(SystemError) {
                     descriptor = try Self.reportDescriptor(fd: fd, path: path)
                 } catch {
@@ -93,7 +81,7 @@ public final class HidrawReadSession: DeviceLoop.Session {
         }
         self.fd = fd
         self.path = path
-        self.isDevice = type == S_IFCHR
+        self.isDevice = isDevice
         self.idleMs = idleTimeoutMilliseconds
         self.deliver = deliver
     }

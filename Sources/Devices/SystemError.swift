@@ -31,3 +31,22 @@ func retryingEINTR<T: BinaryInteger>(_ body: () -> T) -> T {
         return r
     }
 }
+
+/// Opens a reader's node read-only and non-blocking: a character device, or a FIFO standing in
+/// for one (recorded input in tests). Returns the descriptor and whether it is a real device.
+func openReaderNode(_ path: String, what: String) throws(SystemError) -> (fd: Int32, isDevice: Bool, rdev: dev_t) {
+    let fd = retryingEINTR { open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC) }
+    guard fd >= 0 else { throw SystemError("open", path) }
+    var st = stat()
+    guard fstat(fd, &st) == 0 else {
+        let e = SystemError("fstat", path)
+        close(fd)
+        throw e
+    }
+    let kind = st.st_mode & S_IFMT
+    guard kind == S_IFCHR || kind == S_IFIFO else {
+        close(fd)
+        throw SystemError("open", "\(path): not \(what)", errno: ENODEV)
+    }
+    return (fd, kind == S_IFCHR, st.st_rdev)
+}

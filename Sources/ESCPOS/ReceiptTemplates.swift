@@ -45,12 +45,76 @@ public enum ReceiptDocument: Sendable, Equatable {
 
     public static let templates = ["balance", "transaction", "hold"]
 
+    /// The data fields a template takes (its JSON keys).
+    public static func fields(of template: String) -> [String]? {
+        switch template {
+        case "balance": BalanceData.CodingKeys.allCases.map(\.rawValue)
+        case "transaction": TransactionData.CodingKeys.allCases.map(\.rawValue)
+        case "hold": HoldData.CodingKeys.allCases.map(\.rawValue)
+        default: nil
+        }
+    }
+
+    public enum DataError: Error, Equatable, Sendable, CustomStringConvertible {
+        case unknownTemplate(String)
+        case unknownField(template: String, field: String)
+        case missingField(template: String, field: String)
+        case notAString(template: String)
+
+        public var code: String {
+            switch self {
+            case .unknownTemplate: "unknown_template"
+            case .unknownField: "unknown_field"
+            case .missingField: "missing_field"
+            case .notAString: "invalid_field"
+            }
+        }
+
+        public var description: String {
+            switch self {
+            case .unknownTemplate(let t): "template '\(t)' is not one of \(ReceiptDocument.templates.joined(separator: ", "))"
+            case .unknownField(let t, let f):
+                "unknown field '\(f)'; the \(t) template takes \((ReceiptDocument.fields(of: t) ?? []).sorted().joined(separator: ", "))"
+            case .missingField(let t, let f): "field '\(f)' is required by the \(t) template"
+            case .notAString(let t): "every field of the \(t) template is a string"
+            }
+        }
+    }
+
+    /// A template's data: `keys` are the fields present (checked against the template), and
+    /// `decode` decodes the data type (e.g. with Foundation's JSONDecoder).
+    public static func make(
+        template: String, keys: some Sequence<String>,
+        decode: (any Decodable.Type) throws -> any Decodable
+    ) throws(DataError) -> ReceiptDocument {
+        guard let allowed = fields(of: template) else { throw .unknownTemplate(template) }
+        if let unknown = keys.filter({ !allowed.contains($0) }).sorted().first {
+            throw .unknownField(template: template, field: unknown)
+        }
+        do {
+            switch template {
+            case "transaction": if let d = try decode(TransactionData.self) as? TransactionData { return .transaction(d) }
+            case "hold": if let d = try decode(HoldData.self) as? HoldData { return .hold(d) }
+            default: if let d = try decode(BalanceData.self) as? BalanceData { return .balance(d) }
+            }
+            throw DataError.notAString(template: template)  // the decoder gave back another type
+        } catch let error as DataError {
+            throw error
+        } catch DecodingError.keyNotFound(let key, _) {
+            throw .missingField(template: template, field: key.stringValue)
+        } catch {
+            throw .notAString(template: template)
+        }
+    }
+
     public struct BalanceData: Sendable, Equatable, Codable {
         public var maskedCardNumber: String
         public var balance: String
         public var cardStatus: String?
         public var printedAt: String
         public var qr: String?
+
+        enum CodingKeys: String, CodingKey, CaseIterable { case maskedCardNumber, balance, cardStatus, printedAt, qr }
 
         public init(maskedCardNumber: String, balance: String, cardStatus: String? = nil, printedAt: String, qr: String? = nil) {
             self.maskedCardNumber = maskedCardNumber
@@ -77,6 +141,10 @@ public enum ReceiptDocument: Sendable, Equatable {
         public var fromCard: String?
         public var printedAt: String
         public var qr: String?
+
+        enum CodingKeys: String, CodingKey, CaseIterable {
+            case kind, transactionId, maskedCardNumber, amount, tip, previousBalance, newBalance, authCode, reference, fromCard, printedAt, qr
+        }
 
         public init(
             kind: String, transactionId: String, maskedCardNumber: String, amount: String, tip: String? = nil,
@@ -120,6 +188,8 @@ public enum ReceiptDocument: Sendable, Equatable {
         public var status: String
         public var expiresAt: String?
         public var printedAt: String
+
+        enum CodingKeys: String, CodingKey, CaseIterable { case holdId, maskedCardNumber, amount, status, expiresAt, printedAt }
 
         public init(holdId: String, maskedCardNumber: String, amount: String, status: String, expiresAt: String? = nil, printedAt: String) {
             self.holdId = holdId

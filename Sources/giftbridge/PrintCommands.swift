@@ -100,21 +100,12 @@ struct Receipt: ParsableCommand {
                 throw ValidationError("profile '\(profile)' is not one of \(PrinterProfile.all.map(\.name).joined(separator: ", "))")
             }
             guard let d = FileManager.default.contents(atPath: data) else { throw ValidationError("cannot read \(data)") }
+            let keys = ((try? JSONSerialization.jsonObject(with: d)) as? [String: Any])?.keys.map { $0 } ?? []
             let document: ReceiptDocument
             do {
-                let decoder = JSONDecoder()
-                switch template {
-                case "balance": document = .balance(try decoder.decode(ReceiptDocument.BalanceData.self, from: d))
-                case "transaction": document = .transaction(try decoder.decode(ReceiptDocument.TransactionData.self, from: d))
-                case "hold": document = .hold(try decoder.decode(ReceiptDocument.HoldData.self, from: d))
-                default: throw ValidationError("template '\(template)' is not one of \(ReceiptDocument.templates.joined(separator: ", "))")
-                }
-            } catch let e as ValidationError {
-                throw e
-            } catch DecodingError.keyNotFound(let key, _) {
-                throw ValidationError("\(data): field '\(key.stringValue)' is required by the \(template) template")
+                document = try ReceiptDocument.make(template: template, keys: keys) { try JSONDecoder().decode($0, from: d) }
             } catch {
-                throw ValidationError("\(data) does not hold the \(template) template's fields (all strings)")
+                throw ValidationError("\(data): \(error)")
             }
             var shop = ReceiptShop(name: shopName, headerLines: header, footerLines: footer)
             if let logo {

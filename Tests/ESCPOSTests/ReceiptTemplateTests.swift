@@ -101,10 +101,47 @@ func printedText(_ bytes: [UInt8], profile: PrinterProfile) -> String {
         // Native QR on this profile: GS ( k store and print.
         #expect(bytes.indices.contains { bytes[$0...].starts(with: [0x1D, 0x28, 0x6B]) })
     }
+}
 
-    @Test func templateDataIsJSONShaped() throws {
-        // The Codable shape is the API's: the keys a POS sends.
-        let d = ReceiptDocument.HoldData(holdId: "h", maskedCardNumber: "m", amount: "€1.00", status: "CONFIRMED", printedAt: "p")
-        #expect(Mirror(reflecting: d).children.compactMap(\.label) == ["holdId", "maskedCardNumber", "amount", "status", "expiresAt", "printedAt"])
+@Suite struct ReceiptDataTests {
+    /// A stand-in for JSONDecoder: a dictionary of strings through Decodable.
+    struct DictDecoder: Decoder {
+        let values: [String: String]
+        var codingPath: [any CodingKey] = []
+        var userInfo: [CodingUserInfoKey: Any] = [:]
+        func container<Key: CodingKey>(keyedBy type: Key.Type) throws -> KeyedDecodingContainer<Key> { KeyedDecodingContainer(Keyed(values: values)) }
+        func unkeyedContainer() throws -> any UnkeyedDecodingContainer { throw DecodingError.typeMismatch([String].self, .init(codingPath: [], debugDescription: "")) }
+        func singleValueContainer() throws -> any SingleValueDecodingContainer { throw DecodingError.typeMismatch(String.self, .init(codingPath: [], debugDescription: "")) }
+
+        struct Keyed<Key: CodingKey>: KeyedDecodingContainerProtocol {
+            let values: [String: String]
+            var codingPath: [any CodingKey] = []
+            var allKeys: [Key] { values.keys.compactMap { Key(stringValue: $0) } }
+            func contains(_ key: Key) -> Bool { values[key.stringValue] != nil }
+            func decodeNil(forKey key: Key) throws -> Bool { values[key.stringValue] == nil }
+            func decode<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T {
+                guard let v = values[key.stringValue] else { throw DecodingError.keyNotFound(key, .init(codingPath: [], debugDescription: "")) }
+                guard let t = v as? T else { throw DecodingError.typeMismatch(T.self, .init(codingPath: [], debugDescription: "")) }
+                return t
+            }
+            func nestedContainer<N: CodingKey>(keyedBy type: N.Type, forKey key: Key) throws -> KeyedDecodingContainer<N> { throw DecodingError.keyNotFound(key, .init(codingPath: [], debugDescription: "")) }
+            func nestedUnkeyedContainer(forKey key: Key) throws -> any UnkeyedDecodingContainer { throw DecodingError.keyNotFound(key, .init(codingPath: [], debugDescription: "")) }
+            func superDecoder() throws -> any Decoder { DictDecoder(values: values) }
+            func superDecoder(forKey key: Key) throws -> any Decoder { DictDecoder(values: values) }
+        }
+    }
+
+    func make(_ template: String, _ values: [String: String]) throws(ReceiptDocument.DataError) -> ReceiptDocument {
+        try ReceiptDocument.make(template: template, keys: values.keys) { try $0.init(from: DictDecoder(values: values)) }
+    }
+
+    @Test func templateDataIsCheckedFieldByField() throws {
+        let hold = ["holdId": "h", "maskedCardNumber": "m", "amount": "€1.00", "status": "CONFIRMED", "printedAt": "p"]
+        #expect(try make("hold", hold) == .hold(.init(holdId: "h", maskedCardNumber: "m", amount: "€1.00", status: "CONFIRMED", printedAt: "p")))
+        #expect(throws: ReceiptDocument.DataError.unknownTemplate("menu")) { try make("menu", [:]) }
+        #expect(throws: ReceiptDocument.DataError.unknownField(template: "hold", field: "colour")) { try make("hold", hold.merging(["colour": "red"]) { a, _ in a }) }
+        #expect(throws: ReceiptDocument.DataError.missingField(template: "balance", field: "maskedCardNumber")) { try make("balance", ["balance": "€1"]) }
+        #expect(ReceiptDocument.fields(of: "hold") == ["holdId", "maskedCardNumber", "amount", "status", "expiresAt", "printedAt"])
+        #expect(ReceiptDocument.fields(of: "transaction")?.count == 12)
     }
 }

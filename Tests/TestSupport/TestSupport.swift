@@ -64,19 +64,7 @@ public final class TCPSink: @unchecked Sendable {
     private var closed = false
 
     public init(port: UInt16 = 0) throws {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue | SOCK_CLOEXEC.rawValue), 0)
-        self.fd = fd
-        var on: Int32 = 1
-        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, socklen_t(MemoryLayout<Int32>.size))
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        addr.sin_port = port.bigEndian
-        let rc = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
-        guard rc == 0, listen(fd, 8) == 0 else { throw TestFailure("bind/listen failed: errno \(errno)") }
-        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-        withUnsafeMutablePointer(to: &addr) { _ = $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
-        self.port = UInt16(bigEndian: addr.sin_port)
+        (fd, self.port) = try listenOnLoopback(port: port)
         let t = Thread { [self] in acceptLoop() }
         t.start()
     }
@@ -124,6 +112,26 @@ public final class TCPSink: @unchecked Sendable {
         shutdown(fd, Int32(SHUT_RDWR))
         Glibc.close(fd)
     }
+}
+
+/// A listening TCP socket on 127.0.0.1 (`port` 0: a free one); returns it and its port.
+func listenOnLoopback(port: UInt16 = 0) throws -> (fd: Int32, port: UInt16) {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue | SOCK_CLOEXEC.rawValue), 0)
+    var on: Int32 = 1
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, socklen_t(MemoryLayout<Int32>.size))
+    var addr = sockaddr_in()
+    addr.sin_family = sa_family_t(AF_INET)
+    addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+    addr.sin_port = port.bigEndian
+    let rc = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+    guard rc == 0, listen(fd, 8) == 0 else {
+        let e = errno
+        close(fd)
+        throw TestFailure("bind/listen on 127.0.0.1:\(port) failed: errno \(e)")
+    }
+    var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+    withUnsafeMutablePointer(to: &addr) { _ = $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
+    return (fd, UInt16(bigEndian: addr.sin_port))
 }
 
 /// A Unix datagram socket that receives `sd_notify` messages, as systemd's `$NOTIFY_SOCKET`.
