@@ -78,12 +78,13 @@ public final class PrintSpooler: Service, Sendable {
 
     public var info: PrinterInfo {
         let queued = self.queued
+        let identity = worker.deviceID
         return state.withLock { s in
             let stateText = s.held != nil ? "held" : s.lastError != nil ? "failing" : (s.printing ? "printing" : "ready")
             return PrinterInfo(
                 id: printerId, target: config.target.description, profile: config.profile.name,
                 state: stateText, queued: queued, printed: s.printed, lastError: s.held ?? s.lastError,
-                status: s.status.map(Self.statusInfo))
+                status: s.status.map(Self.statusInfo), manufacturer: identity?.manufacturer, model: identity?.model)
         }
     }
 

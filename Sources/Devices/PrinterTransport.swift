@@ -22,52 +22,53 @@ extension PrinterTransport {
 }
 
 /// An open link to a printer: bytes out, and — where the link carries them (TCP, serial, a
-/// bidirectional USB printer) — status replies back.
+/// bidirectional USB printer) — status replies back. One job (or one status check) at a time,
+/// on one thread.
 public final class PrinterConnection {
-    public let fd: Int32
     public let description: String
-    /// Whether replies can come back (false for a regular file).
-    public let canRead: Bool
-    let writeTimeoutMs: Int32
-    let isFile: Bool
-    let isSocket: Bool
-    private var closed = false
+    private let link: any PrinterLink
+    /// Bytes that came in beyond the one asked for (a USB packet can hold several).
+    private var pending: [UInt8] = []
+    private var pendingIndex = 0
 
-    init(fd: Int32, description: String, canRead: Bool, writeTimeoutMs: Int32, isFile: Bool = false, isSocket: Bool = false) {
-        self.fd = fd
+    init(link: any PrinterLink, description: String) {
+        self.link = link
         self.description = description
-        self.canRead = canRead
-        self.writeTimeoutMs = writeTimeoutMs
-        self.isFile = isFile
-        self.isSocket = isSocket
     }
 
-    deinit { close() }
+    convenience init(fd: Int32, description: String, canRead: Bool, writeTimeoutMs: Int32, isFile: Bool = false, isSocket: Bool = false) {
+        self.init(link: DescriptorLink(fd: fd, description: description, canRead: canRead, writeTimeoutMs: writeTimeoutMs, isFile: isFile, isSocket: isSocket), description: description)
+    }
+
+    deinit { link.close() }
+
+    /// Whether replies can come back (false for a regular file or a one-way USB printer).
+    public var canRead: Bool { link.canRead }
 
     public func write(_ bytes: [UInt8]) throws(SystemError) {
-        try writeAll(fd: fd, bytes: bytes, timeoutMs: writeTimeoutMs, what: description)
+        try link.write(bytes)
     }
 
     /// Reads one byte, waiting at most `timeoutMs`; nil when nothing came in time.
     public func readByte(timeoutMs: Int32) throws(SystemError) -> UInt8? {
         guard canRead else { return nil }
-        var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-        let r = retryingEINTR { poll(&p, 1, timeoutMs) }
-        if r < 0 { throw SystemError("poll", description) }
-        if r == 0 { return nil }
-        var b: UInt8 = 0
-        let n = retryingEINTR { read(fd, &b, 1) }
-        if n == 1 { return b }
-        if n == 0 { throw SystemError("read", "\(description): the printer closed the connection", errno: ECONNRESET) }
-        if errno == EAGAIN { return nil }
-        throw SystemError("read", description)
+        if pendingIndex == pending.count {
+            pending = try link.read(timeoutMs: timeoutMs)
+            pendingIndex = 0
+            if pending.isEmpty { return nil }
+        }
+        defer { pendingIndex += 1 }
+        return pending[pendingIndex]
     }
 
     /// Drops replies that nobody asked for (automatic status, late answers).
     public func drain() {
+        pending = []
+        pendingIndex = 0
         guard canRead else { return }
-        var buf = [UInt8](repeating: 0, count: 256)
-        while buf.withUnsafeMutableBytes({ read(fd, $0.baseAddress, $0.count) }) > 0 {}
+        for _ in 0..<64 {
+            guard let bytes = try? link.read(timeoutMs: 0), !bytes.isEmpty else { return }
+        }
     }
 
     /// The printer's real-time status by `DLE EOT 1…4`; nil when the printer does not answer
@@ -85,13 +86,96 @@ public final class PrinterConnection {
         return replies
     }
 
-    /// Makes the written bytes durable (fsync for files) and, for sockets, half-closes so the
-    /// printer sees the end of the job.
+    /// The USB printer class port status (IEEE 1284: paper empty, select, not-error) where the
+    /// link has one (`/dev/usb/lp*`, libusb); nil elsewhere or when the device does not answer.
+    public func portStatus() -> UInt8? { link.portStatus() }
+
+    /// The IEEE 1284 device id (`MFG:EPSON;CMD:ESC/POS;MDL:TM-T88V;…`) of a USB printer; nil
+    /// where the link has none.
+    public func deviceID() -> String? { link.deviceID() }
+
+    /// Makes the written bytes durable (fsync for files).
     public func finish() throws(SystemError) {
+        try link.finish()
+    }
+
+    /// Ends the connection: a socket is half-closed first so the printer sees the end of the
+    /// job; a USB interface is released and its kernel driver attached again.
+    public func close() {
+        link.close()
+    }
+}
+
+/// What carries a connection's bytes: a file descriptor, or a claimed USB interface.
+protocol PrinterLink: AnyObject {
+    var canRead: Bool { get }
+    func write(_ bytes: [UInt8]) throws(SystemError)
+    /// What arrived within `timeoutMs` (0: only what is there now); empty when nothing did.
+    func read(timeoutMs: Int32) throws(SystemError) -> [UInt8]
+    func portStatus() -> UInt8?
+    func deviceID() -> String?
+    func finish() throws(SystemError)
+    /// Idempotent.
+    func close()
+}
+
+/// A printer link on a descriptor: a TCP socket, a tty, a USB printer class node, a file.
+final class DescriptorLink: PrinterLink {
+    let fd: Int32
+    let description: String
+    let canRead: Bool
+    let writeTimeoutMs: Int32
+    let isFile: Bool
+    let isSocket: Bool
+    private var closed = false
+
+    init(fd: Int32, description: String, canRead: Bool, writeTimeoutMs: Int32, isFile: Bool, isSocket: Bool) {
+        self.fd = fd
+        self.description = description
+        self.canRead = canRead
+        self.writeTimeoutMs = writeTimeoutMs
+        self.isFile = isFile
+        self.isSocket = isSocket
+    }
+
+    func write(_ bytes: [UInt8]) throws(SystemError) {
+        try writeAll(fd: fd, bytes: bytes, timeoutMs: writeTimeoutMs, what: description)
+    }
+
+    func read(timeoutMs: Int32) throws(SystemError) -> [UInt8] {
+        var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        let r = retryingEINTR { poll(&p, 1, timeoutMs) }
+        if r < 0 { throw SystemError("poll", description) }
+        if r == 0 { return [] }
+        var buf = [UInt8](repeating: 0, count: 64)
+        let n = retryingEINTR { buf.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) } }
+        if n > 0 { return Array(buf[..<n]) }
+        if n == 0 { throw SystemError("read", "\(description): the printer closed the connection", errno: ECONNRESET) }
+        if errno == EAGAIN { return [] }
+        throw SystemError("read", description)
+    }
+
+    /// `LPGETSTATUS` on a usblp node; other descriptors have no port status.
+    func portStatus() -> UInt8? {
+        guard !isFile, !isSocket else { return nil }
+        var status: Int32 = 0
+        guard ioctl(fd, lpGetStatus, &status) == 0 else { return nil }
+        return UInt8(truncatingIfNeeded: status)
+    }
+
+    /// `LPIOC_GET_DEVICE_ID` on a usblp node.
+    func deviceID() -> String? {
+        guard !isFile, !isSocket else { return nil }
+        var buf = [UInt8](repeating: 0, count: 1024)
+        guard buf.withUnsafeMutableBytes({ ioctl(fd, lpiocGetDeviceID1024, $0.baseAddress!) }) >= 0 else { return nil }
+        return IEEE1284DeviceID.text(fromReply: buf)
+    }
+
+    func finish() throws(SystemError) {
         if isFile { guard fsync(fd) == 0 else { throw SystemError("fsync", description) } }
     }
 
-    public func close() {
+    func close() {
         guard !closed else { return }
         closed = true
         if isSocket { shutdown(fd, Int32(SHUT_WR)) }
@@ -99,12 +183,18 @@ public final class PrinterConnection {
     }
 }
 
+/// `LPGETSTATUS` (linux/lp.h) and usblp's `LPIOC_GET_DEVICE_ID(1024)` = `_IOC(_IOC_READ, 'P', 1, 1024)`.
+private let lpGetStatus: UInt = 0x060b
+private let lpiocGetDeviceID1024: UInt = 0x8400_5001
+
 /// A printer target as configured: `tcp://host:port`, `file:/path`, or a path (`/dev/usb/lp0`).
 public enum PrinterTarget: Sendable, Equatable, CustomStringConvertible {
     case tcp(host: String, port: UInt16)
     case path(String)
     /// A serial printer: `serial:/dev/ttyUSB0?baud=19200&flow=rtscts` (flow none|rtscts|xonxoff).
     case serial(String, SerialSettings)
+    /// A USB printer by its ids, through libusb: `usb:04b8:0202` or `usb:04b8:0202?serial=X123`.
+    case usb(vendorId: UInt16, productId: UInt16, serial: String?)
 
     /// Parses a target; the error names what is wrong.
     public static func parse(_ text: String) -> Result<PrinterTarget, TargetError> {
@@ -148,8 +238,24 @@ public enum PrinterTarget: Sendable, Equatable, CustomStringConvertible {
             }
             return .success(.serial(path, settings))
         }
+        if text.hasPrefix("usb:") {
+            let parts = text.dropFirst(4).split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)
+            let ids = parts[0].split(separator: ":", omittingEmptySubsequences: false)
+            let expected = "expected usb:VENDOR:PRODUCT (4 hex digits each), optionally ?serial=SERIAL"
+            guard ids.count == 2, ids.allSatisfy({ $0.count == 4 }),
+                  let vendor = UInt16(ids[0], radix: 16), let product = UInt16(ids[1], radix: 16) else {
+                return .failure(TargetError(text: text, why: expected))
+            }
+            var serial: String?
+            if parts.count > 1 {
+                let kv = parts[1].split(separator: "=", maxSplits: 1).map(String.init)
+                guard kv.count == 2, kv[0] == "serial", !kv[1].isEmpty else { return .failure(TargetError(text: text, why: expected)) }
+                serial = kv[1]
+            }
+            return .success(.usb(vendorId: vendor, productId: product, serial: serial))
+        }
         if text.hasPrefix("/") { return .success(.path(text)) }
-        return .failure(TargetError(text: text, why: "expected tcp://HOST:PORT, serial:/dev/ttyUSB0?baud=19200, file:/PATH or a device path such as /dev/usb/lp0"))
+        return .failure(TargetError(text: text, why: "expected tcp://HOST:PORT, serial:/dev/ttyUSB0?baud=19200, usb:VENDOR:PRODUCT, file:/PATH or a device path such as /dev/usb/lp0"))
     }
 
     public struct TargetError: Error, Equatable, Sendable, CustomStringConvertible {
@@ -163,6 +269,8 @@ public enum PrinterTarget: Sendable, Equatable, CustomStringConvertible {
         case .tcp(let host, let port): "tcp://\(host):\(port)"
         case .path(let path): path
         case .serial(let path, let s): "serial:\(path)?baud=\(s.baud)&flow=\(s.flowControl.rawValue)"
+        case .usb(let vendor, let product, let serial):
+            "usb:\(USBBus.hex4(vendor)):\(USBBus.hex4(product))" + (serial.map { "?serial=\($0)" } ?? "")
         }
     }
 
@@ -171,6 +279,7 @@ public enum PrinterTarget: Sendable, Equatable, CustomStringConvertible {
         case .tcp(let host, let port): TCPPrinter(host: host, port: port, connectTimeoutMs: connectTimeoutMs, writeTimeoutMs: writeTimeoutMs)
         case .path(let path): PathPrinter(path: path, writeTimeoutMs: writeTimeoutMs)
         case .serial(let path, let settings): SerialPrinter(path: path, settings: settings, writeTimeoutMs: writeTimeoutMs)
+        case .usb(let vendor, let product, let serial): USBPrinter(vendorId: vendor, productId: product, serial: serial, writeTimeoutMs: writeTimeoutMs)
         }
     }
 }

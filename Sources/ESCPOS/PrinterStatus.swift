@@ -72,6 +72,25 @@ public struct PrinterStatus: Sendable, Equatable, Codable {
         return s
     }
 
+    /// The status from a USB printer class port status byte (IEEE 1284 lines: bit 5 paper
+    /// empty, bit 4 select, bit 3 not-error), for printers that do not answer `DLE EOT`.
+    /// Paper empty is paper out; a cleared not-error line is an error. Select is not used:
+    /// many printers (and the Linux printer gadget) never raise it while printing fine. An
+    /// all-zero byte is what devices that do not implement the request return: nil, no status.
+    public init?(portStatus byte: UInt8) {
+        guard byte != 0 else { return nil }
+        self.init()
+        paperOut = byte & 0x20 != 0
+        error = byte & 0x08 == 0 && !paperOut
+    }
+
+    /// Folds a port status into a `DLE EOT` status: the port's paper-empty line is added (some
+    /// printers report paper out only there).
+    public mutating func merge(portStatus byte: UInt8) {
+        guard let port = PrinterStatus(portStatus: byte) else { return }
+        paperOut = paperOut || port.paperOut
+    }
+
     /// Whether a job may be sent: online, cover shut, paper in, no error. Near end is fine.
     public var canPrint: Bool { problem == nil }
 

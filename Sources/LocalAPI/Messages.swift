@@ -79,8 +79,12 @@ public struct PrinterInfo: Codable, Sendable {
     public var lastError: String?
     /// The last real-time status the printer reported (nil: it has not, or cannot).
     public var status: PrinterStatusInfo?
+    /// Manufacturer and model from the printer's IEEE 1284 device id (USB printers), once it
+    /// has been connected.
+    public var manufacturer: String?
+    public var model: String?
 
-    public init(id: String, target: String, profile: String, state: String, queued: Int, printed: Int, lastError: String? = nil, status: PrinterStatusInfo? = nil) {
+    public init(id: String, target: String, profile: String, state: String, queued: Int, printed: Int, lastError: String? = nil, status: PrinterStatusInfo? = nil, manufacturer: String? = nil, model: String? = nil) {
         self.id = id
         self.target = target
         self.profile = profile
@@ -89,6 +93,8 @@ public struct PrinterInfo: Codable, Sendable {
         self.printed = printed
         self.lastError = lastError
         self.status = status
+        self.manufacturer = manufacturer
+        self.model = model
     }
 }
 

@@ -1,5 +1,6 @@
 import Devices
 import ESCPOS
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -27,6 +28,28 @@ public struct PrinterWorker: Sendable {
     /// How long after the last byte the printer is asked how it is.
     public var settleMs: Int32
 
+    /// Until when `DLE EOT` is not asked: a USB printer that left it unanswered and has a port
+    /// status is not asked again for a minute (each unanswered query costs a status timeout,
+    /// and its bytes go into the printer's data stream).
+    private let silentUntil = SilentDeadline()
+
+    final class SilentDeadline: Sendable {
+        let value = Mutex<ContinuousClock.Instant?>(nil)
+    }
+
+    /// The IEEE 1284 device id the printer last reported (USB printers).
+    public var deviceID: IEEE1284DeviceID? { identity.value.withLock { $0 } }
+    private let identity = Identity()
+
+    final class Identity: Sendable {
+        let value = Mutex<IEEE1284DeviceID?>(nil)
+    }
+
+    private func noteIdentity(_ c: PrinterConnection) {
+        guard let text = c.deviceID() else { return }
+        identity.value.withLock { $0 = IEEE1284DeviceID(text) }
+    }
+
     public init(transport: any PrinterTransport, statusTimeoutMs: Int32 = 1000, settleMs: Int32 = 300) {
         self.transport = transport
         self.statusTimeoutMs = statusTimeoutMs
@@ -38,20 +61,31 @@ public struct PrinterWorker: Sendable {
         do throws(SystemError) {
             let c = try transport.connect()
             defer { c.close() }
+            noteIdentity(c)
             return .success(try read(c))
         } catch {
             return .failure(error)
         }
     }
 
+    /// `DLE EOT` where the printer answers it, with a USB printer's port status (paper empty)
+    /// folded in; the port status alone for a USB printer that does not answer `DLE EOT`.
     private func read(_ c: PrinterConnection) throws(SystemError) -> PrinterStatus? {
-        guard let replies = try c.status(timeoutMs: statusTimeoutMs) else { return nil }
-        do throws(PrinterStatus.ReplyError) {
-            return try PrinterStatus.parse(replies)
-        } catch {
+        let port = c.portStatus()
+        var status: PrinterStatus?
+        let now = ContinuousClock.now
+        let ask = port == nil || silentUntil.value.withLock { until in until.map { now >= $0 } ?? true }
+        if ask, let replies = try c.status(timeoutMs: statusTimeoutMs) {
             // Not status bytes (a printer that echoes, or a wrong device): treat as "no status".
-            return nil
+            status = try? PrinterStatus.parse(replies)
         }
+        if ask && port != nil {
+            silentUntil.value.withLock { $0 = status == nil ? now.advanced(by: .seconds(60)) : nil }
+        }
+        guard let port else { return status }
+        guard var status else { return PrinterStatus(portStatus: port) }
+        status.merge(portStatus: port)
+        return status
     }
 
     /// Prints `bytes`. With `requireStatus` (the printer has answered status queries before),
@@ -61,6 +95,7 @@ public struct PrinterWorker: Sendable {
         do throws(SystemError) {
             let c = try transport.connect()
             defer { c.close() }
+            noteIdentity(c)
             let before = try read(c)
             if before == nil && requireStatus && c.canRead {
                 return .unreachable("\(transport.description): no status reply (it answered before); the job waits")

@@ -166,6 +166,48 @@ func serialLoop(path: String, idleMs: Int32 = 80, collector: Collector) -> Devic
         }
     }
 
+    @Test func usbTargetsParseAndPrint() {
+        #expect(PrinterTarget.parse("usb:04b8:0202") == .success(.usb(vendorId: 0x04b8, productId: 0x0202, serial: nil)))
+        #expect(PrinterTarget.parse("usb:04B8:0E28?serial=X5E1234567") == .success(.usb(vendorId: 0x04b8, productId: 0x0e28, serial: "X5E1234567")))
+        #expect(PrinterTarget.usb(vendorId: 0x0519, productId: 0x000b, serial: nil).description == "usb:0519:000b")
+        #expect(PrinterTarget.usb(vendorId: 0x04b8, productId: 0x0e28, serial: "S1").description == "usb:04b8:0e28?serial=S1")
+        for bad in ["usb:", "usb:4b8:0202", "usb:04b8", "usb:04b8:0202:1", "usb:zzzz:0202", "usb:04b8:0202?serial=", "usb:04b8:0202?baud=9600"] {
+            guard case .failure(let e) = PrinterTarget.parse(bad) else { Issue.record("accepted \(bad)"); continue }
+            #expect(e.why.contains("usb:VENDOR:PRODUCT"))
+        }
+    }
+
+    @Test func usbPrinterThatIsNotThereIsATypedError() {
+        // No USB device has these ids (0xffff is reserved): a clean ENOENT, not a crash.
+        let printer = USBPrinter(vendorId: 0xffff, productId: 0xfffe)
+        #expect(throws: SystemError.self) { try printer.connect() }
+        do { _ = try printer.connect() } catch { #expect(error.errno == ENOENT || error.errno == EIO || error.errno == EACCES) }
+    }
+
+    @Test func ieee1284DeviceIDs() {
+        let text = "MFG:EPSON;CMD:ESC/POS,ESC/POS-E;MDL:TM-T88V;CLS:PRINTER;DES:TM-T88V;"
+        var reply: [UInt8] = [0, UInt8(text.utf8.count + 2)]
+        reply += Array(text.utf8)
+        #expect(IEEE1284DeviceID.text(fromReply: reply) == text)
+        let id = IEEE1284DeviceID(text)
+        #expect(id.manufacturer == "EPSON")
+        #expect(id.model == "TM-T88V")
+        #expect(id.commandSets == ["ESC/POS", "ESC/POS-E"])
+        #expect(id["cls"] == "PRINTER")
+        // Long forms, spaces, a pair without a colon.
+        let long = IEEE1284DeviceID("MANUFACTURER:Star Micronics; MODEL: TSP143IIIU ;junk;COMMAND SET:STAR;")
+        #expect(long.manufacturer == "Star Micronics")
+        #expect(long.model == "TSP143IIIU")
+        #expect(long.commandSets == ["STAR"])
+        // A declared length past the reply is cut to what came; padding NULs end the text.
+        #expect(IEEE1284DeviceID.text(fromReply: [0x03, 0xff] + Array("MFG:X;".utf8)) == "MFG:X;")
+        #expect(IEEE1284DeviceID.text(fromReply: [0, 8] + Array("MFG:".utf8) + [0, 0, 0]) == "MFG:")
+        // Nothing, binary junk, or a reply too short: nil.
+        #expect(IEEE1284DeviceID.text(fromReply: [0, 2]) == nil)
+        #expect(IEEE1284DeviceID.text(fromReply: [0]) == nil)
+        #expect(IEEE1284DeviceID.text(fromReply: [0, 5, 0x01, 0xfe, 0x80]) == nil)
+    }
+
     @Test func tcpDeliversEveryByte() throws {
         let sink = try TCPSink()
         defer { sink.close() }

@@ -40,4 +40,24 @@ import Testing
         #expect(!PrinterStatus.isReply(0x41))
         #expect((0...255).filter { PrinterStatus.isReply(UInt8($0)) }.count == 16)
     }
+
+    @Test func usbPortStatus() {
+        // IEEE 1284 lines: 0x18 selected, no error; 0x08 no error (the Linux gadget's default).
+        #expect(PrinterStatus(portStatus: 0x18)?.canPrint == true)
+        #expect(PrinterStatus(portStatus: 0x08)?.canPrint == true)
+        // Paper empty (with or without the error line).
+        #expect(PrinterStatus(portStatus: 0x38)?.problem == "paper_out")
+        #expect(PrinterStatus(portStatus: 0x30)?.problem == "paper_out")
+        // Error line down, paper fine.
+        #expect(PrinterStatus(portStatus: 0x10)?.problem == "printer_error")
+        // All zero: the device does not implement the request.
+        #expect(PrinterStatus(portStatus: 0x00) == nil)
+        // Merged into a DLE EOT status: paper empty is added, nothing else changes.
+        var s = try! PrinterStatus.parse([0x16, 0x12, 0x12, 0x12])
+        s.merge(portStatus: 0x38)
+        #expect(s.problem == "paper_out")
+        var fine = try! PrinterStatus.parse([0x16, 0x12, 0x12, 0x12])
+        fine.merge(portStatus: 0x10)
+        #expect(fine.canPrint)
+    }
 }
