@@ -18,6 +18,7 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     ],
     targets: [
         // System libraries (Debian -dev packages).
@@ -47,6 +48,10 @@ let package = Package(
         .target(name: "LocalAPI", dependencies: [
             "CardReading", "Devices",
             .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HummingbirdCore", package: "hummingbird"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "PrintQueue", dependencies: [
@@ -92,7 +97,7 @@ let package = Package(
         .testTarget(name: "LedgerTests", dependencies: ["Ledger"]),
         .testTarget(name: "LedgerStoreTests", dependencies: ["LedgerSQLite", "LedgerPostgres", "Ledger"]),
         .testTarget(name: "DevicesTests", dependencies: ["Devices", "TestSupport"]),
-        .testTarget(name: "LocalAPITests", dependencies: ["LocalAPI"]),
+        .testTarget(name: "LocalAPITests", dependencies: ["LocalAPI", "CardReading"]),
         .testTarget(name: "PrintQueueTests", dependencies: ["PrintQueue", "ESCPOS", "Devices", "TestSupport"]),
         .testTarget(name: "DaemonTests", dependencies: ["Daemon", "TestSupport"]),
         .testTarget(name: "IntegrationTests", dependencies: ["GiftbridgeClient", "TestSupport", "LedgerSQLite", "Ledger", "CardReading", "ESCPOS", "giftbridged", "giftbridge"]),

@@ -65,7 +65,11 @@ public enum Daemon {
             ledger = store
         }
         if config.demo { try await seedDemoCards(ledger, currency: config.currency, logger: logger) }
-        try refuseIfSocketInUse(config.socketPath)
+        let inherited: Int32?
+        do { inherited = try SocketActivation.listeningSocket(environment: environment) } catch {
+            throw StartupError.cannotCreate(error.description)
+        }
+        if inherited == nil { try refuseIfSocketInUse(config.socketPath) }
 
         let events = EventBus()
         var spooler: PrintSpooler?
@@ -85,20 +89,29 @@ public enum Daemon {
             started: started)
         let notifier = SystemdNotifier(environment: environment)
 
-        let api = APIServer.application(socketPath: config.socketPath, backend: backend, events: events, logger: logger) {
-            notifier.notify("READY=1\nSTATUS=listening on \(config.socketPath)")
+        let where_ = inherited.map { "the socket systemd passed (fd \($0))" } ?? config.socketPath
+        let onReady: @Sendable () async -> Void = {
+            notifier.notify("READY=1\nSTATUS=listening on \(where_)")
             let ms = (ContinuousClock.now - started).components.attoseconds / 1_000_000_000_000_000 + (ContinuousClock.now - started).components.seconds * 1000
             logger.info("ready", metadata: [
-                "socket": "\(config.socketPath)", "ledger": "\(ledger.backendName)", "demo": "\(config.demo)",
+                "socket": "\(where_)", "ledger": "\(ledger.backendName)", "demo": "\(config.demo)",
                 "printer": "\(config.printer.map { $0.target.description } ?? "none")", "readers": "\(config.readers.count)",
                 "startup_ms": "\(ms)",
             ])
+        }
+        let api: any Service = if let inherited {
+            InheritedSocketServer(descriptor: inherited, backend: backend, events: events, logger: logger, onReady: onReady)
+        } else {
+            APIServer.application(socketPath: config.socketPath, backend: backend, events: events, logger: logger, onReady: onReady)
         }
         let shutdown = ShutdownService(notifier: notifier, events: events, logger: logger)
         // Graceful shutdown runs from the last service to the first: first the shutdown service
         // (STOPPING=1, event streams end), then the printer, the API (its open streams are
         // over now), and the readers.
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: holdTimer), .init(service: readers), .init(service: api)]
+        if let tcp = config.tcpListener {
+            services.append(.init(service: APIServer.tcpApplication(host: tcp.host, port: tcp.port, access: tcp.access, backend: backend, events: events, logger: logger)))
+        }
         if let spooler { services.append(.init(service: spooler)) }
         services.append(.init(service: WatchdogService(environment: environment, notifier: notifier), successTerminationBehavior: .ignore))
         services.append(.init(service: shutdown, successTerminationBehavior: .ignore))

@@ -79,7 +79,7 @@ extension DaemonBackend {
         }
         return OperationContext(
             storeCode: storeCode, terminalId: terminal, cashier: cashier, checkNumber: checkNumber, externalTransactionId: external,
-            currency: currency, idempotency: idempotency)
+            currency: currency, requestedBy: APIPeer.current?.description, idempotency: idempotency)
     }
 
     func transaction(id: Int64) async throws(APIError) -> TransactionReply {
@@ -149,6 +149,9 @@ extension DaemonBackend {
         }
         let balance = request.balance ?? 0
         guard balance >= 0 else { throw APIError(.badRequest, "invalid_amount", "balance must not be negative") }
+        if let maximum = request.maximumBalance, maximum < balance {
+            throw APIError(.badRequest, "invalid_amount", "maximumBalance must not be less than balance")
+        }
         guard let status = CardStatus(rawValue: request.status ?? (balance > 0 ? "active" : "inactive")), status != .retired else {
             throw APIError(.badRequest, "invalid_field", "status must be inactive, active or blocked")
         }
@@ -178,7 +181,7 @@ extension DaemonBackend {
             previousBalance: amount(t.balanceBefore, t.currency), currentBalance: amount(t.balanceAfter, t.currency),
             availableBalance: card.map { amount($0.available.minorUnits, t.currency) }, cardStatus: card?.status.rawValue,
             externalTransactionId: t.externalTransactionId, reversesTransactionId: t.reversesId, holdId: t.holdId, metadata: t.metadata,
-            storeCode: t.storeCode, terminalId: t.terminalId, cashier: t.cashier, checkNumber: t.checkNumber, createdAt: t.createdAt,
+            storeCode: t.storeCode, terminalId: t.terminalId, cashier: t.cashier, checkNumber: t.checkNumber, requestedBy: t.requestedBy, createdAt: t.createdAt,
             exchangedFrom: counterpart.map {
                 .init(transactionId: $0.id, maskedCardNumber: $0.maskedCardNumber, transactionAmount: amount($0.amount, $0.currency))
             })

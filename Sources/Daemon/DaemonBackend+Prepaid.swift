@@ -23,7 +23,7 @@ extension DaemonBackend {
 
     func reversePrepaid(uuid: String) async throws(APIError) -> PrepaidTransactionReply {
         do {
-            let t = try await ledger.reversePrepaid(uuid: uuid, context: OperationContext())
+            let t = try await ledger.reversePrepaid(uuid: uuid, context: OperationContext(requestedBy: APIPeer.current?.description))
             events.publish("prepaid.transaction", PrepaidEvent(uuid: t.uuid, contactUuid: t.contact.uuid, shopUuid: t.shop.uuid, amount: t.amount, balance: t.balanceAfter, currency: t.currency.code))
             return Self.prepaidReply(t)
         } catch {

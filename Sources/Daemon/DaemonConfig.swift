@@ -5,6 +5,7 @@ import ESCPOS
 import Foundation
 import GiftbridgeClient
 import Ledger
+import LocalAPI
 import Logging
 import SystemPackage
 import Yams
@@ -96,12 +97,21 @@ public struct ShopConfig: Sendable, Equatable {
     public var terminal: String?
 }
 
+/// The loopback TCP listener: where, and who may use it (the token is read from its file at start).
+public struct TCPListenerConfig: Sendable {
+    public var host: String
+    public var port: Int
+    public var access: TCPAccess
+}
+
 /// The daemon's whole configuration, validated.
 public struct DaemonConfig: Sendable {
     public var demo: Bool
     public var stateDirectory: String
     public var socketPath: String
     public var allowSimulate: Bool
+    /// The optional loopback TCP listener for browser-based POS (`api.tcp.*`); off when nil.
+    public var tcpListener: TCPListenerConfig?
     public var ledgerBackend: LedgerBackend
     public var ledgerPath: String
     public var keyFile: String
@@ -128,6 +138,7 @@ enum ConfigSchema {
     enum Shape { case scalar, list }
     static let keys: [String: Shape] = [
         "api.socket": .scalar, "api.simulate": .scalar,
+        "api.tcp.listen": .scalar, "api.tcp.token-file": .scalar, "api.tcp.cors-origins": .list,
         "state.directory": .scalar,
         "ledger.path": .scalar, "ledger.key-file": .scalar, "ledger.currency": .scalar, "ledger.hold-ttl-seconds": .scalar,
         "ledger.backend": .scalar, "ledger.postgresql.host": .scalar, "ledger.postgresql.port": .scalar,
@@ -361,6 +372,10 @@ extension DaemonConfig {
                 passwordFile: passwordFile)
         }
 
+        if let listen = string("api.tcp.listen") {
+            config.tcpListener = try Self.tcpListener(listen: listen, tokenFile: string("api.tcp.token-file"), origins: list("api.tcp.cors-origins") ?? [])
+        }
+
         let targetText = string("printer.target") ?? (demo ? "file:" + state + "/receipts.escpos" : nil)
         if let targetText, !targetText.isEmpty {
             let target: PrinterTarget
@@ -443,5 +458,37 @@ extension DaemonConfig {
             config.readers.append(reader)
         }
         return config
+    }
+}
+
+extension DaemonConfig {
+    /// `api.tcp.*`: a loopback address only (the API moves money; it is not for the network),
+    /// a token of at least 32 characters from a file only the daemon reads, exact origins.
+    static func tcpListener(listen: String, tokenFile: String?, origins: [String]) throws(ConfigError) -> TCPListenerConfig {
+        guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]), (1...65535).contains(port) else {
+            throw ConfigError(key: "api.tcp.listen", "'\(listen)' is not HOST:PORT (e.g. 127.0.0.1:8765)")
+        }
+        let host = String(listen[..<colon]).trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+        guard host == "localhost" || host == "::1" || host.hasPrefix("127.") else {
+            throw ConfigError(key: "api.tcp.listen", "'\(host)' is not a loopback address: the TCP listener serves this machine only (127.0.0.1 or ::1)")
+        }
+        guard let tokenFile else {
+            throw ConfigError(key: "api.tcp.token-file", "is required with api.tcp.listen: a file holding the bearer token")
+        }
+        guard tokenFile.hasPrefix("/") else { throw ConfigError(key: "api.tcp.token-file", "'\(tokenFile)' is not an absolute path") }
+        guard let data = FileManager.default.contents(atPath: tokenFile) else {
+            throw ConfigError(key: "api.tcp.token-file", "cannot read \(tokenFile)")
+        }
+        let token = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        guard token.count >= 32, token.allSatisfy({ $0.isASCII && !$0.isWhitespace }) else {
+            throw ConfigError(key: "api.tcp.token-file", "the token must be at least 32 printable ASCII characters without spaces (e.g. from 'openssl rand -hex 32')")
+        }
+        for origin in origins {
+            guard let url = URL(string: origin), let scheme = url.scheme, ["http", "https"].contains(scheme), url.host != nil,
+                  url.path.isEmpty, !origin.hasSuffix("/") else {
+                throw ConfigError(key: "api.tcp.cors-origins", "'\(origin)' is not an origin such as https://pos.example.com or http://localhost:3000")
+            }
+        }
+        return TCPListenerConfig(host: host == "localhost" ? "127.0.0.1" : host, port: port, access: TCPAccess(token: token, allowedOrigins: origins))
     }
 }

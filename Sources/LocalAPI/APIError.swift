@@ -10,6 +10,8 @@ public struct APIError: Error, HTTPResponseError, Sendable, Equatable {
     public var message: String
     /// The same refusal in the vendor APIs' terms (`piggy`: "5003", `zmyle`: "api:biz:…").
     public var vendorCodes: [String: String]?
+    /// Extra response headers (`WWW-Authenticate` on a 401).
+    public var headers: HTTPFields = [:]
 
     public init(_ status: HTTPResponse.Status, _ code: String, _ message: String, vendorCodes: [String: String]? = nil) {
         self.status = status
@@ -25,8 +27,10 @@ public struct APIError: Error, HTTPResponseError, Sendable, Equatable {
 
     public func response(from request: Request, context: some RequestContext) throws -> Response {
         let data = try JSONEncoder().encode(Body(error: .init(code: code, message: message, vendorCodes: vendorCodes)))
+        var fields = headers
+        fields[.contentType] = "application/json"
         return Response(
-            status: status, headers: [.contentType: "application/json"],
+            status: status, headers: fields,
             body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
 

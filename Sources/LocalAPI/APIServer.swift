@@ -34,9 +34,12 @@ public enum APIServer {
     public static let bodyLimit = 64 * 1024
 
     /// The router with every route, for the application and for tests.
-    public static func router(backend: some APIBackend, events: EventBus) -> Router<BasicRequestContext> {
-        let router = Router()
+    /// `access` guards the loopback TCP listener (token, CORS); the Unix socket has none.
+    public static func router(backend: some APIBackend, events: EventBus, access: TCPAccess? = nil) -> Router<APIRequestContext> {
+        let router = Router(context: APIRequestContext.self)
         router.add(middleware: JSONErrorMiddleware())
+        if let access { router.add(middleware: TCPAccessMiddleware(access: access)) }
+        router.add(middleware: PeerMiddleware())
         let v1 = router.group("v1")
         v1.get("health") { _, _ in try json(await backend.health()) }
         v1.get("devices") { _, _ in try json(await backend.devices()) }
@@ -162,6 +165,16 @@ public enum APIServer {
     static func json(_ value: some Encodable, status: HTTPResponse.Status = .ok) throws -> Response {
         let data = try encoder.encode(value)
         return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+
+    /// The optional loopback TCP listener: the same routes behind a bearer token and CORS.
+    public static func tcpApplication(
+        host: String, port: Int, access: TCPAccess, backend: some APIBackend, events: EventBus, logger: Logger
+    ) -> some ApplicationProtocol {
+        Application(
+            router: router(backend: backend, events: events, access: access),
+            configuration: .init(address: .hostname(host, port: port), serverName: nil),
+            logger: logger)
     }
 
     /// The application bound to `socketPath` (mode 0660), calling `onReady` once it accepts.

@@ -95,6 +95,8 @@ public struct TransactionReply: Codable, Sendable, Equatable {
     public var terminalId: String?
     public var cashier: String?
     public var checkNumber: String?
+    /// Who asked: the API peer's credentials (`uid=… gid=… pid=…`) or TCP address.
+    public var requestedBy: String?
     public var createdAt: String
     /// For an exchange: the old card's outgoing transaction.
     public var exchangedFrom: ExchangedFrom?
@@ -115,8 +117,9 @@ public struct TransactionReply: Codable, Sendable, Equatable {
         transactionId: Int64, authCode: String, kind: String, maskedCardNumber: String, currency: String, transactionAmount: AmountReply,
         tip: AmountReply, previousBalance: AmountReply, currentBalance: AmountReply, availableBalance: AmountReply?, cardStatus: String?,
         externalTransactionId: String?, reversesTransactionId: Int64?, holdId: String?, metadata: [String: String]?, storeCode: String?,
-        terminalId: String?, cashier: String?, checkNumber: String?, createdAt: String, exchangedFrom: ExchangedFrom? = nil
+        terminalId: String?, cashier: String?, checkNumber: String?, requestedBy: String? = nil, createdAt: String, exchangedFrom: ExchangedFrom? = nil
     ) {
+        self.requestedBy = requestedBy
         self.transactionId = transactionId
         self.authCode = authCode
         self.kind = kind

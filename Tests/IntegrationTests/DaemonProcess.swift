@@ -23,13 +23,15 @@ final class DaemonProcess {
     let logPath: String
     let dir: TemporaryDirectory
 
-    init(arguments: [String], dir: TemporaryDirectory, environment: [String: String] = [:]) throws {
+    /// `launcher` runs the daemon through another program (e.g. `systemd-socket-activate`),
+    /// which must exec it in place.
+    init(arguments: [String], dir: TemporaryDirectory, environment: [String: String] = [:], launcher: [String] = []) throws {
         self.dir = dir
         notify = try NotifySocket(path: dir.file("notify"))
         logPath = dir.file("daemon.log")
         FileManager.default.createFile(atPath: logPath, contents: nil)
-        process.executableURL = URL(fileURLWithPath: Binaries.daemon)
-        process.arguments = arguments
+        process.executableURL = URL(fileURLWithPath: launcher.first ?? Binaries.daemon)
+        process.arguments = launcher.isEmpty ? arguments : Array(launcher.dropFirst()) + [Binaries.daemon] + arguments
         var env = ["HOME": dir.path, "PATH": "/usr/bin:/bin", "NOTIFY_SOCKET": notify.path]
         env.merge(environment) { $1 }
         process.environment = env

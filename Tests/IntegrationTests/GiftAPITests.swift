@@ -53,6 +53,8 @@ import TestSupport
 
         let fetched = json(try d.client.get("/v1/transactions/\(redeemId)").text)
         #expect(fetched["externalTransactionId"] as? String == "pos-77")
+        // The kernel's word for who asked (SO_PEERCRED): this test process.
+        #expect(fetched["requestedBy"] as? String == "uid=\(getuid()) gid=\(getgid()) pid=\(getpid())")
 
         let (sr, reversed, _) = try d.post("/v1/gift/reverse", #"{"externalTransactionId":"pos-77"}"#)
         #expect(sr == 200)
