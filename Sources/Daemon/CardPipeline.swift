@@ -84,6 +84,7 @@ final class CardPipeline: Sendable {
     func handleRead(_ input: ReaderInput, reader: String) async -> [APIEvent] {
         var published: [APIEvent] = []
         func publish(_ type: String, _ payload: some Encodable) {
+            if type == "card.read" || type == "card.error" { DaemonMetrics.read(reader: reader, ok: type == "card.read") }
             if let e = events.publish(type, payload) { published.append(e) }
         }
         let settings = readers[reader]
@@ -190,6 +191,7 @@ final class CardPipeline: Sendable {
     @discardableResult
     func reportError(reader: String, reason: String, message: String) -> APIEvent? {
         logger.notice("unusable read", metadata: ["reader": "\(reader)", "reason": "\(reason)"])
+        DaemonMetrics.read(reader: reader, ok: false)
         return events.publish("card.error", CardError(reader: reader, reason: reason, message: message))
     }
 

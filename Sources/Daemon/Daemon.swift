@@ -65,6 +65,8 @@ public enum Daemon {
             ledger = store
         }
         if config.demo { try await seedDemoCards(ledger, currency: config.currency, logger: logger) }
+        DaemonMetrics.bootstrap()
+        let measured = MeasuredLedger(base: ledger)
         let inherited: Int32?
         do { inherited = try SocketActivation.listeningSocket(environment: environment) } catch {
             throw StartupError.cannotCreate(error.description)
@@ -81,11 +83,11 @@ public enum Daemon {
                 throw StartupError.cannotCreate("print queue \(queuePath): \(error)")
             }
         }
-        let pipeline = CardPipeline(config: config, ledger: ledger, spooler: spooler, events: events, reads: RecentReads(), logger: logger)
+        let pipeline = CardPipeline(config: config, ledger: measured, spooler: spooler, events: events, reads: RecentReads(), logger: logger)
         let readers = ReaderService(configs: config.readers, pipeline: pipeline, events: events, logger: logger)
-        let holdTimer = HoldExpiryService(ledger: ledger, events: events, logger: logger)
+        let holdTimer = HoldExpiryService(ledger: measured, events: events, logger: logger)
         let backend = DaemonBackend(
-            config: config, ledger: ledger, pipeline: pipeline, readers: readers.statuses, events: events, holdTimer: holdTimer,
+            config: config, ledger: measured, pipeline: pipeline, readers: readers.statuses, events: events, holdTimer: holdTimer,
             started: started)
         let notifier = SystemdNotifier(environment: environment)
 

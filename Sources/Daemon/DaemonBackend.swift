@@ -1,6 +1,7 @@
 import CardReading
 import Devices
 import Foundation
+import Metrics
 import Hummingbird
 import Ledger
 import LedgerSQLite
@@ -50,6 +51,21 @@ struct DaemonBackend: APIBackend {
             status: degraded ? "degraded" : "ok", version: Self.version, demo: config.demo,
             uptimeSeconds: Int((ContinuousClock.now - started).components.seconds),
             ledger: ledgerHealth, printers: printers, readers: readerInfos, eventSubscribers: events.subscriberCount)
+    }
+
+    /// Gauges are read now (queue depth, subscribers, readers, uptime); counters and latency
+    /// histograms were recorded as things happened.
+    func metrics() async -> String {
+        if let spooler = pipeline.spooler {
+            Gauge(label: "giftbridge_print_queue_depth", dimensions: [("printer", spooler.printerId)]).record(spooler.queued)
+        }
+        Gauge(label: "giftbridge_event_subscribers").record(events.subscriberCount)
+        for reader in readers {
+            let info = reader.info(withUdev: false)
+            Gauge(label: "giftbridge_reader_attached", dimensions: [("reader", info.id)]).record(info.state == "attached" ? 1 : 0)
+        }
+        Gauge(label: "giftbridge_uptime_seconds").record(Int((ContinuousClock.now - started).components.seconds))
+        return DaemonMetrics.render()
     }
 
     func devices() async -> DevicesReport {

@@ -146,6 +146,7 @@ public final class PrintSpooler: Service, Sendable {
             state.withLock { $0.printing = true }
             let requireStatus = state.withLock { $0.answersStatus }
             let outcome = await onIO { [worker] in worker.print(job.bytes, requireStatus: requireStatus) }
+            DaemonMetrics.printAttempt(printer: printerId, outcome: outcome.label)
             switch outcome {
             case .printed(let status):
                 note(status)
@@ -190,5 +191,17 @@ public final class PrintSpooler: Service, Sendable {
             }
         }
         state.withLock { $0.printing = false }
+    }
+}
+
+extension PrintOutcome {
+    /// A metric label.
+    var label: String {
+        switch self {
+        case .printed: "printed"
+        case .held: "held"
+        case .interrupted: "interrupted"
+        case .unreachable: "unreachable"
+        }
     }
 }

@@ -26,6 +26,8 @@ public protocol APIBackend: Sendable {
     func print(_ request: PrintRequest) async throws(APIError) -> PrintJobReply
     func printJob(id: Int) async throws(APIError) -> PrintJobReply
     func cancelPrintJob(id: Int) async throws(APIError) -> PrintJobReply
+    /// Prometheus text exposition of the daemon's metrics.
+    func metrics() async -> String
 }
 
 /// The local HTTP/1.1 + JSON API on a Unix domain socket.
@@ -40,6 +42,11 @@ public enum APIServer {
         router.add(middleware: JSONErrorMiddleware())
         if let access { router.add(middleware: TCPAccessMiddleware(access: access)) }
         router.add(middleware: PeerMiddleware())
+        router.get("metrics") { _, _ in
+            Response(
+                status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                body: .init(byteBuffer: ByteBuffer(string: await backend.metrics())))
+        }
         let v1 = router.group("v1")
         v1.get("health") { _, _ in try json(await backend.health()) }
         v1.get("devices") { _, _ in try json(await backend.devices()) }
