@@ -101,10 +101,11 @@ public enum Daemon {
                 "startup_ms": "\(ms)",
             ])
         }
+        let idle = Duration.seconds(config.idleTimeoutSeconds)
         let api: any Service = if let inherited {
-            InheritedSocketServer(descriptor: inherited, backend: backend, events: events, logger: logger, onReady: onReady)
+            InheritedSocketServer(descriptor: inherited, idleTimeout: idle, backend: backend, events: events, logger: logger, onReady: onReady)
         } else {
-            APIServer.application(socketPath: config.socketPath, backend: backend, events: events, logger: logger, onReady: onReady)
+            APIServer.application(socketPath: config.socketPath, idleTimeout: idle, backend: backend, events: events, logger: logger, onReady: onReady)
         }
         let shutdown = ShutdownService(notifier: notifier, events: events, logger: logger)
         // Graceful shutdown runs from the last service to the first: first the shutdown service
@@ -112,7 +113,7 @@ public enum Daemon {
         // over now), and the readers.
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: holdTimer), .init(service: readers), .init(service: api)]
         if let tcp = config.tcpListener {
-            services.append(.init(service: APIServer.tcpApplication(host: tcp.host, port: tcp.port, access: tcp.access, backend: backend, events: events, logger: logger)))
+            services.append(.init(service: APIServer.tcpApplication(host: tcp.host, port: tcp.port, access: tcp.access, idleTimeout: idle, backend: backend, events: events, logger: logger)))
         }
         if let spooler { services.append(.init(service: spooler)) }
         services.append(.init(service: WatchdogService(environment: environment, notifier: notifier), successTerminationBehavior: .ignore))

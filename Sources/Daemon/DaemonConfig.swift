@@ -110,6 +110,8 @@ public struct DaemonConfig: Sendable {
     public var stateDirectory: String
     public var socketPath: String
     public var allowSimulate: Bool
+    /// A connection without a request in progress is closed after this long.
+    public var idleTimeoutSeconds = 30
     /// The optional loopback TCP listener for browser-based POS (`api.tcp.*`); off when nil.
     public var tcpListener: TCPListenerConfig?
     public var ledgerBackend: LedgerBackend
@@ -137,7 +139,7 @@ public struct DaemonConfig: Sendable {
 enum ConfigSchema {
     enum Shape { case scalar, list }
     static let keys: [String: Shape] = [
-        "api.socket": .scalar, "api.simulate": .scalar,
+        "api.socket": .scalar, "api.simulate": .scalar, "api.idle-timeout-seconds": .scalar,
         "api.tcp.listen": .scalar, "api.tcp.token-file": .scalar, "api.tcp.cors-origins": .list,
         "state.directory": .scalar,
         "ledger.path": .scalar, "ledger.key-file": .scalar, "ledger.currency": .scalar, "ledger.hold-ttl-seconds": .scalar,
@@ -372,6 +374,7 @@ extension DaemonConfig {
                 passwordFile: passwordFile)
         }
 
+        config.idleTimeoutSeconds = try int("api.idle-timeout-seconds", default: 30, range: 1...3600)
         if let listen = string("api.tcp.listen") {
             config.tcpListener = try Self.tcpListener(listen: listen, tokenFile: string("api.tcp.token-file"), origins: list("api.tcp.cors-origins") ?? [])
         }

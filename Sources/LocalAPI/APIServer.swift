@@ -32,6 +32,10 @@ public protocol APIBackend: Sendable {
 
 /// The local HTTP/1.1 + JSON API on a Unix domain socket.
 public enum APIServer {
+    /// A connection with no request in progress (or a request whose head or body stops coming)
+    /// is closed after this long; a response in progress (the event stream) is never cut.
+    public static let defaultIdleTimeout: Duration = .seconds(30)
+
     /// Largest request body accepted.
     public static let bodyLimit = 64 * 1024
 
@@ -176,21 +180,23 @@ public enum APIServer {
 
     /// The optional loopback TCP listener: the same routes behind a bearer token and CORS.
     public static func tcpApplication(
-        host: String, port: Int, access: TCPAccess, backend: some APIBackend, events: EventBus, logger: Logger
+        host: String, port: Int, access: TCPAccess, idleTimeout: Duration = defaultIdleTimeout, backend: some APIBackend, events: EventBus, logger: Logger
     ) -> some ApplicationProtocol {
         Application(
             router: router(backend: backend, events: events, access: access),
+            server: .http1(configuration: .init(idleTimeout: .init(idleTimeout))),
             configuration: .init(address: .hostname(host, port: port), serverName: nil),
             logger: logger)
     }
 
     /// The application bound to `socketPath` (mode 0660), calling `onReady` once it accepts.
     public static func application(
-        socketPath: String, backend: some APIBackend, events: EventBus, logger: Logger,
+        socketPath: String, idleTimeout: Duration = defaultIdleTimeout, backend: some APIBackend, events: EventBus, logger: Logger,
         onReady: @escaping @Sendable () async -> Void
     ) -> some ApplicationProtocol {
         Application(
             router: router(backend: backend, events: events),
+            server: .http1(configuration: .init(idleTimeout: .init(idleTimeout))),
             configuration: .init(address: .unixDomainSocket(path: socketPath), serverName: nil),
             onServerRunning: { _ in
                 chmod(socketPath, 0o660)

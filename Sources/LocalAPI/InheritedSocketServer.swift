@@ -18,9 +18,11 @@ public struct InheritedSocketServer: Service {
     let responder: RouterResponder<APIRequestContext>
     let logger: Logger
     let onReady: @Sendable () async -> Void
+    let idleTimeout: Duration
 
-    public init(descriptor: Int32, backend: some APIBackend, events: EventBus, logger: Logger, onReady: @escaping @Sendable () async -> Void) {
+    public init(descriptor: Int32, idleTimeout: Duration = APIServer.defaultIdleTimeout, backend: some APIBackend, events: EventBus, logger: Logger, onReady: @escaping @Sendable () async -> Void) {
         self.descriptor = descriptor
+        self.idleTimeout = idleTimeout
         self.responder = APIServer.router(backend: backend, events: events).buildResponder()
         self.logger = logger
         self.onReady = onReady
@@ -38,7 +40,7 @@ public struct InheritedSocketServer: Service {
                 response = Response(status: .internalServerError)
             }
             try await responseWriter.write(response: response.head, body: response.body)
-        })
+        }, configuration: .init(idleTimeout: .init(idleTimeout)))
         let connections = ConnectionTasks()
         let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .childChannelOption(ChannelOptions.allowRemoteHalfClosure, value: true)
