@@ -54,6 +54,9 @@ public enum APIServer {
         let v1 = router.group("v1")
         v1.get("health") { _, _ in try json(await backend.health()) }
         v1.get("devices") { _, _ in try json(await backend.devices()) }
+        v1.get("openapi.json") { _, _ in
+            Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.json)))
+        }
         v1.post("gift/balance") { request, context in
             let body = try await BalanceRequest.decodeStrictly(collect(request))
             return try json(await backend.balance(body))
