@@ -93,6 +93,7 @@ let package = Package(
         // Each depends on one pure module only, so its release build stays quick.
         .executableTarget(name: "escpos-bench", dependencies: ["ESCPOS"], path: "Benchmarks/escpos-bench"),
         .executableTarget(name: "decode-bench", dependencies: ["CardReading"], path: "Benchmarks/decode-bench"),
+        .executableTarget(name: "api-bench", dependencies: ["GiftbridgeClient"], path: "Benchmarks/api-bench"),
 
         // Tests beside each module; TestSupport holds real kernel objects (pty, TCP, datagram).
         .target(name: "TestSupport", path: "Tests/TestSupport"),
