@@ -38,6 +38,8 @@ public final class PrintSpooler: Service, Sendable {
     private let wakes: AsyncStream<Void>
     private let wake: AsyncStream<Void>.Continuation
     private let io = DispatchQueue(label: "giftbridge.printer")
+    /// Cuts a back-off or fault wait short (the printer was plugged in).
+    private let nudge = Nudge()
     static let faultPollSeconds = 2
 
     public init(config: PrinterConfig, store: PrintJobStore, events: EventBus, logger: Logger) {
@@ -95,6 +97,8 @@ public final class PrintSpooler: Service, Sendable {
     }
 
     public func run() async throws {
+        let presence = watchPresence()
+        defer { presence?.stop() }
         await withGracefulShutdownHandler {
             for await _ in wakes {
                 await drain()
@@ -125,13 +129,57 @@ public final class PrintSpooler: Service, Sendable {
 
     struct PrinterStatusEvent: Encodable { var printer: String; var status: PrinterStatusInfo }
 
+    /// Waits `seconds`, or less when the printer is plugged in meanwhile; false on shutdown.
     private func sleep(seconds: Int) async -> Bool {
         do {
-            try await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(seconds)) }
+            try await cancelWhenGracefulShutdown { [nudge] in
+                await withTaskGroup(of: Void.self) { group in
+                    group.addTask { try? await Task.sleep(for: .seconds(seconds)) }
+                    group.addTask { await nudge.wait() }
+                    await group.next()
+                    group.cancelAll()
+                }
+                try Task.checkCancellation()
+            }
             return true
         } catch {
             return false
         }
+    }
+
+    struct PresenceEvent: Encodable { var printer: String; var target: String; var node: String? }
+
+    /// For a printer that can be plugged (USB, serial, a device node): udev's add and remove
+    /// events become `device.added` / `device.removed`, and a printer that comes back is tried
+    /// at once instead of after the back-off. Nil for network and file targets, or without udev.
+    private func watchPresence() -> UdevMonitor? {
+        let target = config.target
+        let subsystems = target.hotPlugSubsystems
+        guard !subsystems.isEmpty else { return nil }
+        let monitor: UdevMonitor
+        do { monitor = try UdevMonitor(subsystems: subsystems) } catch {
+            logger.notice("no udev monitor for the printer; it is retried with back-off", metadata: ["error": "\(error)"])
+            return nil
+        }
+        let node = Mutex<String?>(target.currentNode)
+        monitor.start { [self] event in
+            guard event.action == "add" || event.action == "remove" else { return }
+            guard target.isConcerned(by: event, resolvedNode: node.withLock { $0 }) else { return }
+            if event.action == "add" {
+                // The configured link may point to the new node only once udev made it.
+                if let now = target.currentNode { node.withLock { $0 = now } }
+                state.withLock { $0.lastError = nil }
+                events.publish("device.added", PresenceEvent(printer: printerId, target: target.description, node: event.devnode))
+                logger.info("printer plugged in", metadata: ["printer": "\(target)", "node": "\(event.devnode ?? "-")"])
+                nudge.fire()
+                wake.yield()
+            } else {
+                state.withLock { $0.lastError = "the printer was unplugged" }
+                events.publish("device.removed", PresenceEvent(printer: printerId, target: target.description, node: event.devnode))
+                logger.warning("printer unplugged", metadata: ["printer": "\(target)", "node": "\(event.devnode ?? "-")"])
+            }
+        }
+        return monitor
     }
 
     private func drain() async {
@@ -202,6 +250,53 @@ extension PrintOutcome {
         case .held: "held"
         case .interrupted: "interrupted"
         case .unreachable: "unreachable"
+        }
+    }
+}
+
+/// A one-shot wake-up for one waiter at a time: ``fire()`` ends the current ``wait()``, or the
+/// next one at once if nobody waits. Cancellation ends a wait too.
+final class Nudge: Sendable {
+    private struct State {
+        var pending = false
+        var cancelled = false
+        var waiter: CheckedContinuation<Void, Never>?
+    }
+    private let state = Mutex(State())
+
+    func fire() {
+        let waiter = state.withLock { s -> CheckedContinuation<Void, Never>? in
+            guard let w = s.waiter else {
+                s.pending = true
+                return nil
+            }
+            s.waiter = nil
+            return w
+        }
+        waiter?.resume()
+    }
+
+    func wait() async {
+        state.withLock { $0.cancelled = false }
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+                let resumeNow = state.withLock { s -> Bool in
+                    if s.pending || s.cancelled {
+                        s.pending = false
+                        return true
+                    }
+                    s.waiter = c
+                    return false
+                }
+                if resumeNow { c.resume() }
+            }
+        } onCancel: {
+            let waiter = state.withLock { s -> CheckedContinuation<Void, Never>? in
+                s.cancelled = true
+                defer { s.waiter = nil }
+                return s.waiter
+            }
+            waiter?.resume()
         }
     }
 }

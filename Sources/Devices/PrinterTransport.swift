@@ -420,3 +420,43 @@ func writeAll(fd: Int32, bytes: [UInt8], timeoutMs: Int32, what: String) throws(
         if r < 0 { throw SystemError("poll", what) }
     }
 }
+
+extension PrinterTarget {
+    /// The udev subsystems whose events can concern this printer; empty for network and file
+    /// targets (nothing to plug).
+    public var hotPlugSubsystems: [String] {
+        switch self {
+        case .tcp: []
+        case .path(let path): path.hasPrefix("/dev/") ? ["usbmisc", "tty"] : []
+        case .serial: ["tty"]
+        case .usb: ["usb"]
+        }
+    }
+
+    /// Whether a udev event is this printer appearing or going away. `resolvedNode` is the
+    /// device node the configured path pointed to when it was last there (a `/dev/giftbridge/…`
+    /// or `/dev/serial/by-id/…` link is gone by the time its remove event comes).
+    public func isConcerned(by event: UdevMonitor.Event, resolvedNode: String?) -> Bool {
+        switch self {
+        case .tcp: return false
+        case .path(let path), .serial(let path, _):
+            guard let node = event.devnode else { return false }
+            return node == path || node == resolvedNode
+        case .usb(let vendor, let product, _):
+            guard event.subsystem == "usb", event.devtype == "usb_device", let ids = event.usbIds else { return false }
+            return ids.vendor == vendor && ids.product == product
+        }
+    }
+
+    /// The node a device path points to now (following links), nil for other targets or when
+    /// it is not there.
+    public var currentNode: String? {
+        switch self {
+        case .path(let path), .serial(let path, _):
+            guard path.hasPrefix("/dev/"), let real = realpath(path, nil) else { return nil }
+            defer { free(real) }
+            return String(cString: real)
+        default: return nil
+        }
+    }
+}

@@ -48,6 +48,26 @@ public final class UdevMonitor: @unchecked Sendable {
         public var subsystem: String
         public var devnode: String?
         public var sysPath: String
+        /// `usb_device`, `usb_interface`, … (nil for most subsystems).
+        public var devtype: String?
+        /// The uevent's `PRODUCT` of a USB device: `vid/pid/bcdDevice` in hex without leading zeros.
+        public var product: String?
+
+        public init(action: String, subsystem: String, devnode: String?, sysPath: String, devtype: String? = nil, product: String? = nil) {
+            self.action = action
+            self.subsystem = subsystem
+            self.devnode = devnode
+            self.sysPath = sysPath
+            self.devtype = devtype
+            self.product = product
+        }
+
+        /// Vendor and product ids from ``product``.
+        public var usbIds: (vendor: UInt16, product: UInt16)? {
+            guard let parts = product?.split(separator: "/"), parts.count >= 2,
+                  let v = UInt16(parts[0], radix: 16), let p = UInt16(parts[1], radix: 16) else { return nil }
+            return (v, p)
+        }
     }
 
     /// `udev` (after udevd's rules) when udevd runs, else the raw `kernel` events.
@@ -118,7 +138,9 @@ public final class UdevMonitor: @unchecked Sendable {
                         action: udev_device_get_action(dev).map { String(cString: $0) } ?? "",
                         subsystem: udev_device_get_subsystem(dev).map { String(cString: $0) } ?? "",
                         devnode: udev_device_get_devnode(dev).map { String(cString: $0) },
-                        sysPath: udev_device_get_syspath(dev).map { String(cString: $0) } ?? "")
+                        sysPath: udev_device_get_syspath(dev).map { String(cString: $0) } ?? "",
+                        devtype: udev_device_get_devtype(dev).map { String(cString: $0) },
+                        product: udev_device_get_property_value(dev, "PRODUCT").map { String(cString: $0) })
                     udev_device_unref(dev)
                     handler(event)
                 }

@@ -177,6 +177,28 @@ func serialLoop(path: String, idleMs: Int32 = 80, collector: Collector) -> Devic
         }
     }
 
+    @Test func hotPlugEventsAreMatchedToThePrinter() {
+        let usb = PrinterTarget.usb(vendorId: 0x04b8, productId: 0x0e28, serial: nil)
+        func usbEvent(_ action: String, product: String?, devtype: String = "usb_device") -> UdevMonitor.Event {
+            UdevMonitor.Event(action: action, subsystem: "usb", devnode: "/dev/bus/usb/001/007", sysPath: "/sys/devices/x", devtype: devtype, product: product)
+        }
+        #expect(usb.isConcerned(by: usbEvent("add", product: "4b8/e28/100"), resolvedNode: nil))
+        #expect(usb.isConcerned(by: usbEvent("remove", product: "4b8/e28/100"), resolvedNode: nil))
+        #expect(!usb.isConcerned(by: usbEvent("add", product: "4b8/e29/100"), resolvedNode: nil))
+        #expect(!usb.isConcerned(by: usbEvent("add", product: "4b8/e28/100", devtype: "usb_interface"), resolvedNode: nil))
+        #expect(!usb.isConcerned(by: usbEvent("add", product: nil), resolvedNode: nil))
+        #expect(usb.hotPlugSubsystems == ["usb"])
+
+        let lp = PrinterTarget.path("/dev/giftbridge/printer-X1")
+        let lpEvent = UdevMonitor.Event(action: "remove", subsystem: "usbmisc", devnode: "/dev/usb/lp0", sysPath: "/sys/class/usbmisc/lp0")
+        // The link is gone when the remove comes: matched by the node it pointed to.
+        #expect(lp.isConcerned(by: lpEvent, resolvedNode: "/dev/usb/lp0"))
+        #expect(!lp.isConcerned(by: lpEvent, resolvedNode: "/dev/usb/lp1"))
+        #expect(PrinterTarget.path("/dev/usb/lp0").isConcerned(by: lpEvent, resolvedNode: nil))
+        #expect(PrinterTarget.tcp(host: "p", port: 9100).hotPlugSubsystems.isEmpty)
+        #expect(PrinterTarget.path("/var/lib/receipts.bin").hotPlugSubsystems.isEmpty)
+    }
+
     @Test func usbPrinterThatIsNotThereIsATypedError() {
         // No USB device has these ids (0xffff is reserved): a clean ENOENT, not a crash.
         let printer = USBPrinter(vendorId: 0xffff, productId: 0xfffe)
