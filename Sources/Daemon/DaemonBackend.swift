@@ -135,7 +135,7 @@ struct DaemonBackend: APIBackend {
         case .registrationCodeMismatch: .forbidden
         case .invalidAmount, .invalidRequest, .currencyMismatch: .badRequest
         case .alreadyReversed, .duplicateExternalTransactionId, .idempotencyConflict, .holdNotOpen, .notLastTransaction,
-            .cardAlreadyActive, .holdsOpen:
+            .cardAlreadyActive, .holdsOpen, .alreadyExists:
             .conflict
         case .cardInactive, .cardBlocked, .cardRetired, .cardExpired, .insufficientFunds, .maximumBalanceExceeded,
             .cardCannotBeLoaded, .notReversible, .unsupportedIdentifier:

@@ -30,6 +30,8 @@ public enum LedgerError: Error, Equatable, Sendable, CustomStringConvertible {
     case idempotencyConflict
     case unsupportedIdentifier([String])
     case invalidRequest(String)
+    /// A card, contact or shop with this number or id exists already (administration).
+    case alreadyExists(String)
     /// The ledger's storage failed; the operation did not happen.
     case storageFailure(String)
 
@@ -61,6 +63,7 @@ public enum LedgerError: Error, Equatable, Sendable, CustomStringConvertible {
         case .idempotencyConflict: "idempotency_conflict"
         case .unsupportedIdentifier: "unsupported_card_identifier"
         case .invalidRequest: "invalid_request"
+        case .alreadyExists: "already_exists"
         case .storageFailure: "ledger_unavailable"
         }
     }
@@ -118,6 +121,7 @@ public enum LedgerError: Error, Equatable, Sendable, CustomStringConvertible {
         case .idempotencyConflict: "this idempotency key was used for a different request"
         case .unsupportedIdentifier(let fields): "the embedded ledger cannot find a card by \(fields.joined(separator: ", "))"
         case .invalidRequest(let why): why
+        case .alreadyExists(let what): "\(what) exists already"
         case .storageFailure(let why): "the ledger's storage failed: \(why)"
         }
     }

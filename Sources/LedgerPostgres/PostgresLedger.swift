@@ -66,7 +66,7 @@ public final class PostgresLedger: LedgerStore, Sendable {
         switch state {
         case "23505" where constraint == "gift_txn_one_reversal" || constraint == "prepaid_one_reversal": return .alreadyReversed
         case "23505" where constraint == "gift_txn_external": return .duplicateExternalTransactionId
-        case "23505": return .invalidRequest("it exists already")
+        case "23505": return .alreadyExists(constraint.hasPrefix("contact") ? "a contact with this uuid or identifier" : constraint.hasPrefix("shop") ? "a shop with this uuid" : "it")
         case "23514" where constraint == "card_max_balance": return .maximumBalanceExceeded
         case "23514" where constraint.hasPrefix("card_") || constraint.hasPrefix("contact_"): return .insufficientFunds
         case "23514", "23502", "23503": return .invalidRequest("refused by the ledger's constraints (\(constraint))")
@@ -164,7 +164,7 @@ public final class PostgresLedger: LedgerStore, Sendable {
         let now = LedgerTime.timestamp(clock())
         return try await transaction { conn in
             if try await self.one(conn, "SELECT 1 AS x FROM card WHERE number_key = \(key)") != nil {
-                throw LedgerError.invalidRequest("a card with this number exists already")
+                throw LedgerError.alreadyExists("a card with this number")
             }
             let masked = PAN.mask(number)
             let loads: Int64 = balance.minorUnits > 0 ? 1 : 0

@@ -130,7 +130,7 @@ extension SQLiteLedger {
         } catch let e as LedgerError {
             throw e
         } catch let e as DatabaseError where e.extendedResultCode == .SQLITE_CONSTRAINT_UNIQUE || e.extendedResultCode == .SQLITE_CONSTRAINT_PRIMARYKEY {
-            throw LedgerError.invalidRequest("it exists already")
+            throw LedgerError.alreadyExists("a contact or shop with this uuid or identifier")
         } catch let e as DatabaseError where e.resultCode == .SQLITE_CONSTRAINT {
             throw LedgerError.invalidRequest("refused by the ledger's constraints: \(e.message ?? "")")
         } catch {

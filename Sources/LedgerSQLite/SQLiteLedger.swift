@@ -213,7 +213,7 @@ public final class SQLiteLedger: LedgerStore {
                 return cardId
             }
         } catch let e as DatabaseError where e.extendedResultCode == .SQLITE_CONSTRAINT_UNIQUE {
-            throw .invalidRequest("a card with this number exists already")
+            throw .alreadyExists("a card with this number")
         } catch {
             throw .storageFailure(Self.describe(error))
         }

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import NIOCore
+import Synchronization
 
 /// An API failure: HTTP status, a stable machine code and a message for people.
 /// Sent as `{"error": {"code": "...", "message": "..."}}`.
@@ -40,6 +41,9 @@ public struct APIError: Error, HTTPResponseError, Sendable, Equatable {
 /// Turns every error a route throws into the JSON error shape, so that clients never see an
 /// empty 500 or a framework's HTML.
 struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
+    /// The routes, to tell a wrong method (405 with `Allow`) from a wrong path (404).
+    var routes: RouteTable?
+
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         do {
             return try await next(request, context)
@@ -49,7 +53,12 @@ struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             throw APIError(.contentTooLarge, "body_too_large", "the request body is too large (limit \(APIServer.bodyLimit / 1024) KiB; \(APIServer.printBodyLimit / 1024) KiB for /v1/print)")
         } catch let error as HTTPError {
             switch error.status {
-            case .notFound: throw APIError.notFound(request.uri.path)
+            case .notFound:
+                let allowed = routes?.methods(forPath: request.uri.path) ?? []
+                guard !allowed.isEmpty else { throw APIError.notFound(request.uri.path) }
+                var e = APIError(.methodNotAllowed, "method_not_allowed", "\(request.method) is not allowed on \(request.uri.path); use \(allowed.joined(separator: ", "))")
+                e.headers[.allow] = allowed.joined(separator: ", ")
+                throw e
             case .methodNotAllowed: throw APIError(.methodNotAllowed, "method_not_allowed", "\(request.method) is not allowed on \(request.uri.path)")
             case .contentTooLarge: throw APIError(.contentTooLarge, "body_too_large", "the request body is larger than the limit")
             default: throw APIError(error.status, "http_error", error.body ?? error.status.reasonPhrase)
@@ -58,5 +67,27 @@ struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             context.logger.error("unhandled error in \(request.method) \(request.uri.path): \(error)")
             throw APIError(.internalServerError, "internal_error", "the daemon failed to handle the request; see its log")
         }
+    }
+}
+
+/// Every route's method and path pattern (`/v1/holds/{id}/confirm`), filled once the router is
+/// built, for 405 answers.
+final class RouteTable: Sendable {
+    private let entries = Mutex<[(method: String, segments: [Substring])]>([])
+
+    func fill(_ routes: [(method: String, path: String)]) {
+        entries.withLock { $0 = routes.map { ($0.method, $0.path.split(separator: "/")) } }
+    }
+
+    /// The methods some route has for `path`, sorted; empty when no route has the path.
+    func methods(forPath path: String) -> [String] {
+        let parts = path.split(separator: "/")
+        let found = entries.withLock { entries in
+            entries.filter { entry in
+                entry.segments.count == parts.count
+                    && zip(entry.segments, parts).allSatisfy { pattern, part in (pattern.hasPrefix("{") || pattern.hasPrefix(":")) || pattern == part }
+            }.map(\.method)
+        }
+        return Array(Set(found)).sorted()
     }
 }

@@ -43,7 +43,8 @@ public enum APIServer {
     /// `access` guards the loopback TCP listener (token, CORS); the Unix socket has none.
     public static func router(backend: some APIBackend, events: EventBus, access: TCPAccess? = nil) -> Router<APIRequestContext> {
         let router = Router(context: APIRequestContext.self)
-        router.add(middleware: JSONErrorMiddleware())
+        let table = RouteTable()
+        router.add(middleware: JSONErrorMiddleware(routes: table))
         if let access { router.add(middleware: TCPAccessMiddleware(access: access)) }
         router.add(middleware: PeerMiddleware())
         router.get("metrics") { _, _ in
@@ -158,6 +159,7 @@ public enum APIServer {
                     try await writer.finish(nil)
                 })
         }
+        table.fill(router.routes.map { ($0.method.rawValue, "\($0.path)") })
         return router
     }
 

@@ -10,7 +10,11 @@ public enum OpenAPIDocument {
     "version": "1",
     "description": "HTTP/1.1 + JSON on the daemon's Unix socket (`curl --unix-socket /run/giftbridge/api.sock http://localhost/v1/health`). Amounts are integer minor units of the card's currency; replies carry masked card numbers only (at most the first 6 and last 4 characters). Request bodies are limited to 64 KiB and unknown fields are refused (400 `unknown_field`); an optional field that is `null` counts as absent. Errors are `{\"error\": {\"code\", \"message\"}}` with a fitting status."
   },
-  "servers": [{"url": "http://localhost", "description": "The Unix socket (api.socket)."}],
+  "servers": [
+    {"url": "http://localhost", "description": "The Unix socket (api.socket); its file mode and group decide who may connect."},
+    {"url": "http://127.0.0.1:8765", "description": "The optional loopback TCP listener (api.tcp.listen, off by default), for browser-based POS: every request needs the bearer token; pages from api.tcp.cors-origins only (others: 403 origin_not_allowed); no or a wrong token: 401 unauthorized."}
+  ],
+  "security": [{}, {"bearerToken": []}],
   "tags": [
     {"name": "status", "description": "Health, devices, this document."},
     {"name": "events", "description": "The live event stream and simulated reads."},
@@ -564,6 +568,9 @@ public enum OpenAPIDocument {
     }
   },
   "components": {
+    "securitySchemes": {
+      "bearerToken": {"type": "http", "scheme": "bearer", "description": "The token in api.tcp.token-file; required on the TCP listener only (GET /v1/events also takes it as ?access_token=, for EventSource)."}
+    },
     "schemas": {
       "Error": {
         "type": "object",
@@ -1629,7 +1636,7 @@ public enum OpenAPIDocument {
         "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
       },
       "E409": {
-        "description": "Conflicts with the ledger's state (`already_reversed`, `duplicate_external_transaction_id`, `idempotency_conflict`, `hold_not_open`, `not_last_transaction`, `card_already_active`, `holds_open`, `no_printer`, `job_not_queued`).",
+        "description": "Conflicts with the ledger's state (`already_reversed`, `duplicate_external_transaction_id`, `idempotency_conflict`, `hold_not_open`, `not_last_transaction`, `card_already_active`, `holds_open`, `no_printer`, `job_not_queued`, `already_exists` for a card, contact or shop added twice).",
         "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
       },
       "E413": {

@@ -219,6 +219,24 @@ import TestSupport
             let r = try client.post(path, json: Array(body.utf8))
             return (r.status, json(r.text))
         }
+        // A path with another method is 405 with Allow; an unknown path is 404.
+        let wrongMethod = try client.request("GET", "/v1/gift/redeem")
+        #expect(wrongMethod.status == 405)
+        #expect(wrongMethod.headers["allow"] == "POST")
+        #expect(wrongMethod.apiError?.code == "method_not_allowed")
+        let jobs = try client.request("PUT", "/v1/print/jobs/7")
+        #expect(jobs.status == 405)
+        #expect(jobs.headers["allow"] == "DELETE, GET")
+        #expect(try client.request("GET", "/v1/nothing/here").status == 404)
+        // What exists already is a conflict (409 already_exists), not a bad request.
+        for (path, body) in [
+            ("/v1/shops", #"{"uuid":"demo-shop","name":"again"}"#), ("/v1/contacts", #"{"identifierValue":"MEMBER-0001"}"#),
+            ("/v1/cards", #"{"number":"6035710000000000"}"#),
+        ] {
+            let (status, reply) = try post(path, body)
+            #expect(status == 409, "\(path)")
+            #expect((reply["error"] as? [String: Any])?["code"] as? String == "already_exists", "\(path)")
+        }
         let (s1, t1) = try post("/v1/prepaid/transactions", #"{"contactIdentifierValue":"MEMBER-0001","amount":-1000,"shopUuid":"demo-shop"}"#)
         #expect(s1 == 201)
         #expect((t1["prepaidBalance"] as? [String: Any])?["display"] as? String == "€5.00")

@@ -52,7 +52,7 @@ final class LedgerFixture {
         await #expect(throws: LedgerError.cardNotFound) { try await f.ledger.balance(of: CardInfo(printedCardNumber: "6035710000000001"), context: .init()) }
         await #expect(throws: LedgerError.unsupportedIdentifier(["phoneNumber"])) { try await f.ledger.balance(of: CardInfo(phoneNumber: "+1555"), context: .init()) }
         await #expect(throws: LedgerError.self) { try await f.ledger.balance(of: CardInfo(trackInfo: "60357=1=?"), context: .init()) }
-        #expect(throws: LedgerError.invalidRequest("a card with this number exists already")) {
+        #expect(throws: LedgerError.alreadyExists("a card with this number")) {
             try f.ledger.addCard(number: "6035710000000000", balance: Money(minorUnits: 1, currency: eur))
         }
     }
