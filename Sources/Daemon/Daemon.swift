@@ -102,18 +102,30 @@ public enum Daemon {
             ])
         }
         let idle = Duration.seconds(config.idleTimeoutSeconds)
-        let api: any Service = if let inherited {
-            InheritedSocketServer(descriptor: inherited, idleTimeout: idle, backend: backend, events: events, logger: logger, onReady: onReady)
+        let apiSocket: Int32
+        if let inherited {
+            apiSocket = inherited
         } else {
-            APIServer.application(socketPath: config.socketPath, idleTimeout: idle, backend: backend, events: events, logger: logger, onReady: onReady)
+            do { apiSocket = try APIListener.bindUnix(path: config.socketPath) } catch {
+                throw StartupError.cannotCreate("API socket: \(error)")
+            }
         }
+        let api = APIListener(
+            descriptor: apiSocket, what: inherited == nil ? config.socketPath : "the socket systemd passed (fd \(apiSocket))",
+            idleTimeout: idle, backend: backend, events: events, logger: logger, onReady: onReady)
         let shutdown = ShutdownService(notifier: notifier, events: events, logger: logger)
         // Graceful shutdown runs from the last service to the first: first the shutdown service
         // (STOPPING=1, event streams end), then the printer, the API (its open streams are
         // over now), and the readers.
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: holdTimer), .init(service: readers), .init(service: api)]
         if let tcp = config.tcpListener {
-            services.append(.init(service: APIServer.tcpApplication(host: tcp.host, port: tcp.port, access: tcp.access, idleTimeout: idle, backend: backend, events: events, logger: logger)))
+            let fd: Int32
+            do { fd = try APIListener.bindTCP(host: tcp.host, port: tcp.port) } catch {
+                throw StartupError.cannotCreate("api.tcp.listen: \(error)")
+            }
+            services.append(.init(service: APIListener(
+                descriptor: fd, what: "tcp \(tcp.host):\(tcp.port) (bearer token)", access: tcp.access, idleTimeout: idle,
+                backend: backend, events: events, logger: logger)))
         }
         if let spooler { services.append(.init(service: spooler)) }
         services.append(.init(service: WatchdogService(environment: environment, notifier: notifier), successTerminationBehavior: .ignore))

@@ -182,31 +182,4 @@ public enum APIServer {
         let data = try encoder.encode(value)
         return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
-
-    /// The optional loopback TCP listener: the same routes behind a bearer token and CORS.
-    public static func tcpApplication(
-        host: String, port: Int, access: TCPAccess, idleTimeout: Duration = defaultIdleTimeout, backend: some APIBackend, events: EventBus, logger: Logger
-    ) -> some ApplicationProtocol {
-        Application(
-            router: router(backend: backend, events: events, access: access),
-            server: .http1(configuration: .init(idleTimeout: .init(idleTimeout))),
-            configuration: .init(address: .hostname(host, port: port), serverName: nil),
-            logger: logger)
-    }
-
-    /// The application bound to `socketPath` (mode 0660), calling `onReady` once it accepts.
-    public static func application(
-        socketPath: String, idleTimeout: Duration = defaultIdleTimeout, backend: some APIBackend, events: EventBus, logger: Logger,
-        onReady: @escaping @Sendable () async -> Void
-    ) -> some ApplicationProtocol {
-        Application(
-            router: router(backend: backend, events: events),
-            server: .http1(configuration: .init(idleTimeout: .init(idleTimeout))),
-            configuration: .init(address: .unixDomainSocket(path: socketPath), serverName: nil),
-            onServerRunning: { _ in
-                chmod(socketPath, 0o660)
-                await onReady()
-            },
-            logger: logger)
-    }
 }

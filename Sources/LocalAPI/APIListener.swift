@@ -9,21 +9,26 @@ import Synchronization
 import Glibc
 #endif
 
-/// The API on a listening socket that systemd passed in (socket activation, `LISTEN_FDS`):
-/// the same router and HTTP/1 pipeline as ``APIServer/application(socketPath:backend:events:logger:onReady:)``,
-/// on the inherited descriptor instead of a socket of its own. systemd keeps the socket while
-/// the daemon restarts, so POS software that connects in between waits instead of failing.
-public struct InheritedSocketServer: Service {
+/// The API served on a listening socket: the Unix socket the daemon binds (``bindUnix(path:)``),
+/// the one systemd passes (socket activation, ``SocketActivation``), or the loopback TCP
+/// listener (``bindTCP(host:port:)``). One router and one HTTP/1 pipeline for all three, with no
+/// timers of its own: an idle daemon sleeps in epoll.
+public struct APIListener: Service {
     let descriptor: Int32
     let responder: RouterResponder<APIRequestContext>
     let logger: Logger
+    let what: String
     let onReady: @Sendable () async -> Void
     let idleTimeout: Duration
 
-    public init(descriptor: Int32, idleTimeout: Duration = APIServer.defaultIdleTimeout, backend: some APIBackend, events: EventBus, logger: Logger, onReady: @escaping @Sendable () async -> Void) {
+    public init(
+        descriptor: Int32, what: String, access: TCPAccess? = nil, idleTimeout: Duration = APIServer.defaultIdleTimeout,
+        backend: some APIBackend, events: EventBus, logger: Logger, onReady: @escaping @Sendable () async -> Void = {}
+    ) {
         self.descriptor = descriptor
+        self.what = what
         self.idleTimeout = idleTimeout
-        self.responder = APIServer.router(backend: backend, events: events).buildResponder()
+        self.responder = APIServer.router(backend: backend, events: events, access: access).buildResponder()
         self.logger = logger
         self.onReady = onReady
     }
@@ -51,11 +56,61 @@ public struct InheritedSocketServer: Service {
             }
             .withBoundSocket(descriptor)
             .get()
-        logger.info("serving the API on the socket systemd passed (fd \(descriptor))")
+        logger.info("serving the API on \(what)")
         await onReady()
         try? await gracefulShutdown()
         try? await server.close()
         await connections.waitForAll()
+    }
+
+    public enum BindError: Error, CustomStringConvertible {
+        case failed(call: String, subject: String, errno: Int32)
+        public var description: String {
+            switch self {
+            case .failed(let call, let subject, let e): "\(call)(\(subject)): \(String(cString: strerror(e)))"
+            }
+        }
+    }
+
+    /// A listening Unix socket at `path` (a stale socket file is replaced), mode 0660.
+    public static func bindUnix(path: String, backlog: Int32 = 256) throws(BindError) -> Int32 {
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue | SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { throw .failed(call: "socket", subject: path, errno: errno) }
+        var addr = sockaddr_un()
+        addr.sun_family = sa_family_t(AF_UNIX)
+        let bytes = Array(path.utf8)
+        guard bytes.count < MemoryLayout.size(ofValue: addr.sun_path) else {
+            close(fd)
+            throw .failed(call: "bind", subject: path, errno: ENAMETOOLONG)
+        }
+        withUnsafeMutableBytes(of: &addr.sun_path) { $0.copyBytes(from: bytes) }
+        unlink(path)
+        let rc = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) } }
+        guard rc == 0, chmod(path, 0o660) == 0, listen(fd, backlog) == 0 else {
+            let e = errno
+            close(fd)
+            throw .failed(call: "bind", subject: path, errno: e)
+        }
+        return fd
+    }
+
+    /// A listening TCP socket on `host:port` (an IPv4 or IPv6 literal).
+    public static func bindTCP(host: String, port: Int, backlog: Int32 = 256) throws(BindError) -> Int32 {
+        let address: SocketAddress
+        do { address = try SocketAddress(ipAddress: host, port: port) } catch {
+            throw .failed(call: "getaddrinfo", subject: host, errno: EINVAL)
+        }
+        let fd = socket(Int32(address.protocol.rawValue), Int32(SOCK_STREAM.rawValue | SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { throw .failed(call: "socket", subject: "\(host):\(port)", errno: errno) }
+        var on: Int32 = 1
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, socklen_t(MemoryLayout<Int32>.size))
+        let rc = address.withSockAddr { bind(fd, $0, socklen_t($1)) }
+        guard rc == 0, listen(fd, backlog) == 0 else {
+            let e = errno
+            close(fd)
+            throw .failed(call: "bind", subject: "\(host):\(port)", errno: e)
+        }
+        return fd
     }
 }
 
