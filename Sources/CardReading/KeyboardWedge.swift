@@ -156,6 +156,8 @@ public struct WedgeAssembler: Sendable {
     private var first: Int64?
     private var last: Int64?
     private var longestGap: Int64 = 0
+    /// After the kernel dropped events (`SYN_DROPPED`): the rest of that read is thrown away.
+    private var discarding = false
 
     public init(terminators: Set<UInt16> = [28, 96, 15], maximumStrokes: Int = 512) {
         self.terminators = terminators
@@ -167,14 +169,25 @@ public struct WedgeAssembler: Sendable {
     public enum Output: Equatable, Sendable {
         case read(WedgeRead)
         case overflow
+        /// The kernel dropped key events (`SYN_DROPPED`: the reader typed faster than it was
+        /// read). The read in progress is dropped whole, never guessed at: the keys after the
+        /// drop are ignored until the read ends (a terminator, or ``flush()`` at idle).
+        case keysLost
     }
 
     public mutating func feed(_ events: [InputEvent]) -> [Output] {
         var out: [Output] = []
         for e in events {
             if e.type == InputEvent.evSyn && e.code == InputEvent.synDropped {
-                // The kernel dropped events: the read in progress cannot be trusted.
+                // The kernel dropped events: the read in progress cannot be trusted, nor which
+                // modifiers are down (a release may be among the lost events).
                 reset()
+                shiftDown = []
+                altGr = false
+                alt = false
+                ctrl = false
+                if !discarding { out.append(.keysLost) }
+                discarding = true
                 continue
             }
             guard e.type == InputEvent.evKey, e.value != 2 else { continue }
@@ -199,9 +212,14 @@ public struct WedgeAssembler: Sendable {
                     continue
                 }
                 if terminators.contains(e.code) {
-                    if !strokes.isEmpty { out.append(.read(complete())) }
+                    if discarding {
+                        discarding = false
+                    } else if !strokes.isEmpty {
+                        out.append(.read(complete()))
+                    }
                     continue
                 }
+                if discarding { continue }
                 if ctrl && e.code == 27 {
                     append(.literal("\u{1D}"), at: e.time, into: &out)
                     continue
@@ -225,9 +243,15 @@ public struct WedgeAssembler: Sendable {
         strokes.append(stroke)
     }
 
-    /// Ends the read in progress (the device went idle).
+    /// Ends the read in progress (the device went idle); a read cut by lost events ends here
+    /// without a result.
     public mutating func flush() -> WedgeRead? {
-        strokes.isEmpty ? nil : complete()
+        if discarding {
+            discarding = false
+            reset()
+            return nil
+        }
+        return strokes.isEmpty ? nil : complete()
     }
 
     private mutating func complete() -> WedgeRead {

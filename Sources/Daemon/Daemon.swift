@@ -237,7 +237,7 @@ struct ShutdownService: Service {
 
 /// Runs one device loop per configured reader and feeds their reads, in order, to the pipeline.
 final class ReaderService: Service, Sendable {
-    enum Input: Sendable { case read(ReaderInput, reader: String), overflow(reader: String), badReport(String, reader: String) }
+    enum Input: Sendable { case read(ReaderInput, reader: String), overflow(reader: String), badReport(String, reader: String), keysLost(reader: String) }
 
     let statuses: [ReaderStatus]
     private let pipeline: CardPipeline
@@ -275,6 +275,7 @@ final class ReaderService: Service, Sendable {
                             switch output {
                             case .read(let keys): sink.yield(.read(.keys(keys), reader: c.id))
                             case .overflow: sink.yield(.overflow(reader: c.id))
+                            case .keysLost: sink.yield(.keysLost(reader: c.id))
                             }
                         }
                     case .hidrawMagtek, .hidrawPOS:
@@ -341,6 +342,9 @@ final class ReaderService: Service, Sendable {
             case .badReport(let why, let reader):
                 statuses.first { $0.config.id == reader }?.update { $0.errors += 1 }
                 pipeline.reportError(reader: reader, reason: "bad_report", message: why)
+            case .keysLost(let reader):
+                statuses.first { $0.config.id == reader }?.update { $0.errors += 1 }
+                pipeline.reportError(reader: reader, reason: "keys_lost", message: "the kernel dropped key events (the reader typed faster than they were read); swipe again")
             }
         }
         monitor?.stop()

@@ -59,6 +59,7 @@ struct Decode: ParsableCommand {
                 switch output {
                 case .read(let r): reads.append(r)
                 case .overflow: emit(error("too_long", "a read was longer than 512 key presses"))
+                case .keysLost: emit(error("keys_lost", "the recording has SYN_DROPPED: key events were lost; that read is dropped"))
                 }
             }
             if let last = assembler.flush() { reads.append(last) }
