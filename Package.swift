@@ -21,6 +21,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
     ],
     targets: [
         // System libraries (Debian -dev packages).
@@ -32,6 +33,8 @@ let package = Package(
         .target(name: "CardReading"),
         .target(name: "ESCPOS"),
         .target(name: "Ledger", dependencies: ["CardReading"]),
+        // Remote ledgers: vendor request/response mapping and the outbox's state machine.
+        .target(name: "ConnectorCore", dependencies: ["Ledger", "CardReading"]),
 
         // Linux edges.
         .target(name: "Devices", dependencies: [
@@ -61,10 +64,18 @@ let package = Package(
             .product(name: "GRDB", package: "GRDB.swift"),
         ]),
         .target(name: "GiftbridgeClient"),
+        // Remote ledgers over HTTP (Paytronix, Piggy, Zmyle) with the durable outbox.
+        .target(name: "Connectors", dependencies: [
+            "ConnectorCore", "Ledger", "CardReading", "CSQLite",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "GRDB", package: "GRDB.swift"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
 
         // The daemon's wiring, and the two executables.
         .target(name: "Daemon", dependencies: [
-            "CardReading", "ESCPOS", "Ledger", "Devices", "LedgerSQLite", "LedgerPostgres", "LocalAPI", "GiftbridgeClient", "PrintQueue",
+            "CardReading", "ESCPOS", "Ledger", "Devices", "LedgerSQLite", "LedgerPostgres", "LocalAPI", "GiftbridgeClient", "PrintQueue", "Connectors",
             .product(name: "Configuration", package: "swift-configuration"),
             .product(name: "Yams", package: "Yams"),
             .product(name: "SystemPackage", package: "swift-system"),
@@ -94,9 +105,20 @@ let package = Package(
         .executableTarget(name: "escpos-bench", dependencies: ["ESCPOS"], path: "Benchmarks/escpos-bench"),
         .executableTarget(name: "decode-bench", dependencies: ["CardReading"], path: "Benchmarks/decode-bench"),
         .executableTarget(name: "api-bench", dependencies: ["GiftbridgeClient"], path: "Benchmarks/api-bench"),
+        .executableTarget(name: "connector-bench", dependencies: [
+            "Connectors", "ConnectorSimulators", "ConnectorCore", "Ledger", "CardReading", "GiftbridgeClient",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+        ], path: "Benchmarks/connector-bench"),
 
         // Tests beside each module; TestSupport holds real kernel objects (pty, TCP, datagram).
         .target(name: "TestSupport", path: "Tests/TestSupport"),
+        // Provider simulators (Hummingbird on loopback, backed by the embedded ledger) with fault injection.
+        .target(name: "ConnectorSimulators", dependencies: [
+            "ConnectorCore", "Ledger", "LedgerSQLite", "CardReading",
+            .product(name: "Hummingbird", package: "hummingbird"),
+        ], path: "Tests/ConnectorSimulators"),
+        .testTarget(name: "ConnectorCoreTests", dependencies: ["ConnectorCore", "Ledger"]),
+        .testTarget(name: "ConnectorTests", dependencies: ["Connectors", "ConnectorCore", "ConnectorSimulators", "Ledger", "TestSupport"]),
         .testTarget(name: "CardReadingTests", dependencies: ["CardReading"]),
         .testTarget(name: "ESCPOSTests", dependencies: ["ESCPOS"]),
         .testTarget(name: "LedgerTests", dependencies: ["Ledger"]),
@@ -105,6 +127,6 @@ let package = Package(
         .testTarget(name: "LocalAPITests", dependencies: ["LocalAPI", "CardReading"]),
         .testTarget(name: "PrintQueueTests", dependencies: ["PrintQueue", "ESCPOS", "Devices", "TestSupport"]),
         .testTarget(name: "DaemonTests", dependencies: ["Daemon", "TestSupport"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["GiftbridgeClient", "TestSupport", "LedgerSQLite", "Ledger", "CardReading", "ESCPOS", "giftbridged", "giftbridge"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["GiftbridgeClient", "TestSupport", "LedgerSQLite", "Ledger", "CardReading", "ESCPOS", "ConnectorSimulators", "giftbridged", "giftbridge"]),
     ]
 )

@@ -4,6 +4,7 @@ import Glibc
 import Musl
 #endif
 import CardReading
+import Connectors
 import Devices
 import Foundation
 import Hummingbird
@@ -34,6 +35,7 @@ public enum Daemon {
         try prepareDirectories(config)
         let keyer = CardKeyer(key: try loadOrCreateKey(config.keyFile))
         let ledger: any LedgerStore
+        var remote: (any RemoteLedger)?
         var postgres: Task<Void, Never>?
         defer { postgres?.cancel() }
         switch config.ledgerBackend {
@@ -63,8 +65,11 @@ public enum Daemon {
                 throw StartupError.unavailable("PostgreSQL ledger \(user)@\(host ?? socket ?? "")/\(database): \(error)")
             }
             ledger = store
+        case .remote(let r):
+            remote = try remoteLedger(r, config: config, environment: environment)
+            ledger = remote!
         }
-        if config.demo { try await seedDemoCards(ledger, currency: config.currency, logger: logger) }
+        if config.demo && remote == nil { try await seedDemoCards(ledger, currency: config.currency, logger: logger) }
         DaemonMetrics.bootstrap()
         let measured = MeasuredLedger(base: ledger)
         let inherited: Int32?
@@ -128,11 +133,16 @@ public enum Daemon {
                 backend: backend, events: events, logger: logger)))
         }
         if let spooler { services.append(.init(service: spooler)) }
+        if let remote { services.append(.init(service: OutboxWorker(ledger: remote, logger: logger))) }
         services.append(.init(service: WatchdogService(environment: environment, notifier: notifier), successTerminationBehavior: .ignore))
         services.append(.init(service: shutdown, successTerminationBehavior: .ignore))
         let group = ServiceGroup(configuration: .init(
             services: services, gracefulShutdownSignals: [.sigterm, .sigint], cancellationSignals: [], logger: logger))
-        try await group.run()
+        do { try await group.run() } catch {
+            await remote?.transport.shutdown()
+            throw error
+        }
+        await remote?.transport.shutdown()
         logger.info("stopped")
     }
 

@@ -2,6 +2,7 @@ import CardReading
 import Devices
 import Foundation
 import Metrics
+import Connectors
 import Hummingbird
 import Ledger
 import LedgerSQLite
@@ -39,10 +40,15 @@ struct DaemonBackend: APIBackend {
 
     func health() async -> HealthReport {
         let ledgerHealth: LedgerHealth
-        do {
-            ledgerHealth = LedgerHealth(backend: ledger.backendName, ok: true, cards: try await ledger.cardCount())
-        } catch {
-            ledgerHealth = LedgerHealth(backend: ledger.backendName, ok: false, error: "\(error)")
+        // The ledger as configured, under the measuring decorator.
+        if let remote = ((ledger as? MeasuredLedger)?.base ?? ledger) as? any RemoteLedger {
+            ledgerHealth = Self.connectorHealth(remote)
+        } else {
+            do {
+                ledgerHealth = LedgerHealth(backend: ledger.backendName, ok: true, cards: try await ledger.cardCount())
+            } catch {
+                ledgerHealth = LedgerHealth(backend: ledger.backendName, ok: false, error: "\(error)")
+            }
         }
         let printers = pipeline.spooler.map { [$0.info] } ?? []
         let readerInfos = readers.map { $0.info(withUdev: false) }
@@ -141,6 +147,10 @@ struct DaemonBackend: APIBackend {
             .cardCannotBeLoaded, .notReversible, .unsupportedIdentifier:
             .unprocessableContent
         case .storageFailure: .serviceUnavailable
+        // Remote ledgers (Connectors).
+        case .unsupportedByLedger: .notImplemented
+        case .providerRefused, .reversalRefused: .badGateway
+        case .reversed, .pendingReversal: .gatewayTimeout
         }
         var vendor: [String: String] = [:]
         vendor["piggy"] = error.piggyCode.map(String.init)

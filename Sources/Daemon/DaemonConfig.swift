@@ -80,8 +80,65 @@ public enum LedgerBackend: Sendable, Equatable {
     case sqlite
     /// A PostgreSQL server shared by several tills: TCP host and port, or a Unix socket path.
     case postgresql(host: String?, port: Int, socket: String?, user: String, database: String, passwordFile: String?)
+    /// A provider's cloud (`ledger.paytronix.*`, `ledger.piggy.*`, `ledger.zmyle.*`).
+    case remote(RemoteLedgerConfig)
 
-    public enum Kind: String, CaseIterable, Sendable { case sqlite, postgresql }
+    public enum Kind: String, CaseIterable, Sendable { case sqlite, postgresql, paytronix, piggy, zmyle }
+}
+
+/// A remote ledger's settings. The credentials themselves are not here: only where to read
+/// them (a file, or an environment variable), at start-up.
+public struct RemoteLedgerConfig: Sendable, Equatable {
+    public var provider: LedgerBackend.Kind
+    public var baseURL: String
+    public var credentialsFile: String?
+    public var credentialsEnv: String?
+    public var connectTimeoutMs: Int
+    public var readTimeoutMs: Int
+    /// Paytronix: `merchant-id`, `store-code`.
+    public var merchantId: Int64?
+    public var storeCode: String?
+    /// Piggy: the shop prepaid transactions are made at when the POS names none.
+    public var shopUuid: String?
+
+    static let providerKeys = ["base-url", "credentials-file", "credentials-env", "connect-timeout-ms", "read-timeout-ms"]
+    static let extraKeys: [LedgerBackend.Kind: [String]] = [.paytronix: ["merchant-id", "store-code"], .piggy: ["shop-uuid"], .zmyle: []]
+
+    /// The settings under `ledger.<provider>.`, read through `string`; throws naming the key.
+    static func load(_ provider: LedgerBackend.Kind, string: (String) -> String?) throws(ConfigError) -> RemoteLedgerConfig {
+        let k = "ledger.\(provider.rawValue)."
+        guard let url = string(k + "base-url"), url.hasPrefix("https://") || url.hasPrefix("http://"), URL(string: url)?.host != nil else {
+            throw ConfigError(key: k + "base-url", "is required: the provider's API, an http(s) URL")
+        }
+        let file = string(k + "credentials-file")
+        let env = string(k + "credentials-env")
+        guard (file == nil) != (env == nil) else {
+            throw ConfigError(key: k + "credentials-file", "give exactly one of credentials-file (a file holding the credentials) and credentials-env (the name of an environment variable holding them)")
+        }
+        if let file, !file.hasPrefix("/") { throw ConfigError(key: k + "credentials-file", "'\(file)' is not an absolute path") }
+        func ms(_ key: String, _ value: Int) throws(ConfigError) -> Int {
+            guard let text = string(k + key) else { return value }
+            guard let v = Int(text), (50...120_000).contains(v) else { throw ConfigError(key: k + key, "'\(text)' is not a whole number from 50 to 120000") }
+            return v
+        }
+        var config = RemoteLedgerConfig(
+            provider: provider, baseURL: url, credentialsFile: file, credentialsEnv: env,
+            connectTimeoutMs: try ms("connect-timeout-ms", 3000), readTimeoutMs: try ms("read-timeout-ms", 10_000))
+        switch provider {
+        case .paytronix:
+            guard let text = string(k + "merchant-id"), let id = Int64(text), id > 0 else {
+                throw ConfigError(key: k + "merchant-id", "is required: the Paytronix merchant id (a whole number)")
+            }
+            guard let store = string(k + "store-code"), !store.isEmpty, store.count <= 100 else {
+                throw ConfigError(key: k + "store-code", "is required: the store's code (1 to 100 characters)")
+            }
+            config.merchantId = id
+            config.storeCode = store
+        case .piggy: config.shopUuid = string(k + "shop-uuid")
+        default: break
+        }
+        return config
+    }
 }
 
 public struct PrinterConfig: Sendable, Equatable {
@@ -146,6 +203,14 @@ enum ConfigSchema {
         "ledger.backend": .scalar, "ledger.postgresql.host": .scalar, "ledger.postgresql.port": .scalar,
         "ledger.postgresql.socket": .scalar, "ledger.postgresql.user": .scalar, "ledger.postgresql.database": .scalar,
         "ledger.postgresql.password-file": .scalar,
+        // Remote ledgers: RemoteLedgerConfig.
+        "ledger.paytronix.base-url": .scalar, "ledger.paytronix.credentials-file": .scalar, "ledger.paytronix.credentials-env": .scalar,
+        "ledger.paytronix.connect-timeout-ms": .scalar, "ledger.paytronix.read-timeout-ms": .scalar,
+        "ledger.paytronix.merchant-id": .scalar, "ledger.paytronix.store-code": .scalar,
+        "ledger.piggy.base-url": .scalar, "ledger.piggy.credentials-file": .scalar, "ledger.piggy.credentials-env": .scalar,
+        "ledger.piggy.connect-timeout-ms": .scalar, "ledger.piggy.read-timeout-ms": .scalar, "ledger.piggy.shop-uuid": .scalar,
+        "ledger.zmyle.base-url": .scalar, "ledger.zmyle.credentials-file": .scalar, "ledger.zmyle.credentials-env": .scalar,
+        "ledger.zmyle.connect-timeout-ms": .scalar, "ledger.zmyle.read-timeout-ms": .scalar,
         "shop.name": .scalar, "shop.header": .list, "shop.footer": .list, "shop.terminal": .scalar,
         "printer.target": .scalar, "printer.profile": .scalar, "printer.connect-timeout-ms": .scalar,
         "swipe.action": .scalar,
@@ -357,7 +422,11 @@ extension DaemonConfig {
             throw ConfigError(key: "api.socket", "the path is longer than a Unix socket path may be (107 bytes)")
         }
 
-        if try choice("ledger.backend", default: LedgerBackend.Kind.sqlite) == .postgresql {
+        let backendKind = try choice("ledger.backend", default: LedgerBackend.Kind.sqlite)
+        if [.paytronix, .piggy, .zmyle].contains(backendKind) {
+            config.ledgerBackend = .remote(try RemoteLedgerConfig.load(backendKind, string: string))
+        }
+        if backendKind == .postgresql {
             let host = string("ledger.postgresql.host")
             let socket = string("ledger.postgresql.socket")
             guard (host == nil) != (socket == nil) else {

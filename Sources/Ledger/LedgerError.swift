@@ -34,6 +34,16 @@ public enum LedgerError: Error, Equatable, Sendable, CustomStringConvertible {
     case alreadyExists(String)
     /// The ledger's storage failed; the operation did not happen.
     case storageFailure(String)
+    /// The remote ledger (`provider`) has no such operation and it cannot be composed soundly.
+    case unsupportedByLedger(provider: String, operation: String)
+    /// The provider refused with a code giftbridge has no meaning for.
+    case providerRefused(provider: String, code: String, message: String)
+    /// The provider's answer never came (or was unreadable); the request was reversed there.
+    case reversed(externalTransactionId: String)
+    /// The provider's answer never came; the reversal is queued and retried until confirmed.
+    case pendingReversal(externalTransactionId: String)
+    /// The provider's answer never came and it refused the reversal: a person must look.
+    case reversalRefused(externalTransactionId: String, why: String)
 
     /// A stable machine code for the local API.
     public var code: String {
@@ -65,6 +75,11 @@ public enum LedgerError: Error, Equatable, Sendable, CustomStringConvertible {
         case .invalidRequest: "invalid_request"
         case .alreadyExists: "already_exists"
         case .storageFailure: "ledger_unavailable"
+        case .unsupportedByLedger: "unsupported_by_ledger"
+        case .providerRefused: "provider_refused"
+        case .reversed: "reversed"
+        case .pendingReversal: "pending_reversal"
+        case .reversalRefused: "reversal_refused"
         }
     }
 
@@ -123,6 +138,14 @@ public enum LedgerError: Error, Equatable, Sendable, CustomStringConvertible {
         case .invalidRequest(let why): why
         case .alreadyExists(let what): "\(what) exists already"
         case .storageFailure(let why): "the ledger's storage failed: \(why)"
+        case .unsupportedByLedger(let provider, let operation): "\(provider) has no \(operation) operation"
+        case .providerRefused(let provider, let code, let message): "\(provider) refused (\(code)): \(message)"
+        case .reversed(let id):
+            "the gift card provider did not answer in time; the request (externalTransactionId \(id)) was reversed, the card is unchanged"
+        case .pendingReversal(let id):
+            "the gift card provider did not answer in time; the request (externalTransactionId \(id)) is being reversed and will not be charged"
+        case .reversalRefused(let id, let why):
+            "the gift card provider did not answer in time and refused to reverse the request (externalTransactionId \(id)): \(why); check the card"
         }
     }
 }

@@ -32,12 +32,41 @@ public struct LedgerHealth: Codable, Sendable {
     public var ok: Bool
     public var cards: Int?
     public var error: String?
+    /// A remote ledger's connector (Paytronix, Piggy, Zmyle).
+    public var connector: ConnectorInfo?
 
-    public init(backend: String, ok: Bool, cards: Int? = nil, error: String? = nil) {
+    public init(backend: String, ok: Bool, cards: Int? = nil, error: String? = nil, connector: ConnectorInfo? = nil) {
         self.backend = backend
         self.ok = ok
         self.cards = cards
         self.error = error
+        self.connector = connector
+    }
+}
+
+/// A remote ledger's connector: whether the provider answers, and the outbox of reversals.
+public struct ConnectorInfo: Codable, Sendable {
+    public var provider: String
+    public var baseURL: String
+    public var reachable: Bool
+    public var lastError: String?
+    public var lastSuccessAt: String?
+    /// Requests in flight and reversals not yet confirmed by the provider.
+    public var outboxDepth: Int
+    /// Of them, reversals of requests whose answer never came.
+    public var pendingReversals: Int
+    /// Reversals the provider refused for good: a person must look.
+    public var outboxStuck: Int
+
+    public init(provider: String, baseURL: String, reachable: Bool, lastError: String?, lastSuccessAt: String?, outboxDepth: Int, pendingReversals: Int, outboxStuck: Int) {
+        self.pendingReversals = pendingReversals
+        self.provider = provider
+        self.baseURL = baseURL
+        self.reachable = reachable
+        self.lastError = lastError
+        self.lastSuccessAt = lastSuccessAt
+        self.outboxDepth = outboxDepth
+        self.outboxStuck = outboxStuck
     }
 }
 
