@@ -65,6 +65,7 @@ public final class FakePrinter: @unchecked Sendable {
             let c = accept(fd, nil, nil)
             if c < 0 {
                 if errno == EINTR { continue }
+                Glibc.close(fd)  // shut down by close(): the number is free only now
                 return
             }
             var job: [UInt8] = []
@@ -74,9 +75,10 @@ public final class FakePrinter: @unchecked Sendable {
                 let n = buf.withUnsafeMutableBytes { read(c, $0.baseAddress, $0.count) }
                 if n <= 0 { break }
                 pending += buf[0..<n]
-                // Real-time commands are taken out of the stream as they arrive.
+                // Real-time commands are taken out of the stream as they arrive, in stream order
+                // with the data: a query that follows data in the same read sees what that data
+                // did (a fault "during the job" is in effect for the status asked after it).
                 var i = 0
-                var data: [UInt8] = []
                 while i < pending.count {
                     if pending[i] == 0x10 {
                         if i + 2 >= pending.count { break }  // wait for the rest of the command
@@ -91,19 +93,17 @@ public final class FakePrinter: @unchecked Sendable {
                             continue
                         }
                     }
-                    data.append(pending[i])
-                    i += 1
-                }
-                pending.removeFirst(i)
-                if !data.isEmpty {
+                    let byte = pending[i]
                     lock.withLock {
                         if let f = faultDuringNextJob {
                             fault = f
                             faultDuringNextJob = nil
                         }
-                        if fault == nil { job += data } else { _lost += data }
+                        if fault == nil { job.append(byte) } else { _lost.append(byte) }
                     }
+                    i += 1
                 }
+                pending.removeFirst(i)
             }
             Glibc.close(c)
             lock.withLock {
@@ -113,8 +113,10 @@ public final class FakePrinter: @unchecked Sendable {
         }
     }
 
+    /// Stops listening. Only shuts the socket down: the accept thread closes the descriptor
+    /// when accept fails, so its number cannot be reused by another test's listener while that
+    /// thread may still call accept on it (it would take the other test's connections).
     public func close() {
         shutdown(fd, Int32(SHUT_RDWR))
-        Glibc.close(fd)
     }
 }

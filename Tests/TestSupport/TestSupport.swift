@@ -74,6 +74,7 @@ public final class TCPSink: @unchecked Sendable {
             let c = accept(fd, nil, nil)
             if c < 0 {
                 if errno == EINTR { continue }
+                Glibc.close(fd)  // shut down by close(): the number is free only now
                 return
             }
             var data: [UInt8] = []
@@ -108,9 +109,11 @@ public final class TCPSink: @unchecked Sendable {
         return received.count
     }
 
+    /// Stops listening. Only shuts the socket down: the accept thread closes the descriptor
+    /// when accept fails, so its number cannot be reused by another test's listener while that
+    /// thread may still call accept on it (it would take the other test's connections).
     public func close() {
         shutdown(fd, Int32(SHUT_RDWR))
-        Glibc.close(fd)
     }
 }
 
