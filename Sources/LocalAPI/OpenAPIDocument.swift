@@ -109,7 +109,7 @@ public enum OpenAPIDocument {
           "409": {"$ref": "#/components/responses/E409"},
           "413": {"$ref": "#/components/responses/E413"},
           "422": {"$ref": "#/components/responses/E422"},
-          "503": {"$ref": "#/components/responses/E503"}
+          "503": {"$ref": "#/components/responses/E503"}, "501": {"$ref": "#/components/responses/E501"}, "502": {"$ref": "#/components/responses/E502"}, "504": {"$ref": "#/components/responses/E504"}
         }
       }
     },
@@ -129,7 +129,7 @@ public enum OpenAPIDocument {
           "409": {"$ref": "#/components/responses/E409"},
           "413": {"$ref": "#/components/responses/E413"},
           "422": {"$ref": "#/components/responses/E422"},
-          "503": {"$ref": "#/components/responses/E503"}
+          "503": {"$ref": "#/components/responses/E503"}, "501": {"$ref": "#/components/responses/E501"}, "502": {"$ref": "#/components/responses/E502"}, "504": {"$ref": "#/components/responses/E504"}
         }
       }
     },
@@ -149,7 +149,7 @@ public enum OpenAPIDocument {
           "409": {"$ref": "#/components/responses/E409"},
           "413": {"$ref": "#/components/responses/E413"},
           "422": {"$ref": "#/components/responses/E422"},
-          "503": {"$ref": "#/components/responses/E503"}
+          "503": {"$ref": "#/components/responses/E503"}, "501": {"$ref": "#/components/responses/E501"}, "502": {"$ref": "#/components/responses/E502"}, "504": {"$ref": "#/components/responses/E504"}
         }
       }
     },
@@ -169,7 +169,7 @@ public enum OpenAPIDocument {
           "409": {"$ref": "#/components/responses/E409"},
           "413": {"$ref": "#/components/responses/E413"},
           "422": {"$ref": "#/components/responses/E422"},
-          "503": {"$ref": "#/components/responses/E503"}
+          "503": {"$ref": "#/components/responses/E503"}, "501": {"$ref": "#/components/responses/E501"}, "502": {"$ref": "#/components/responses/E502"}, "504": {"$ref": "#/components/responses/E504"}
         }
       }
     },
@@ -189,7 +189,7 @@ public enum OpenAPIDocument {
           "409": {"$ref": "#/components/responses/E409"},
           "413": {"$ref": "#/components/responses/E413"},
           "422": {"$ref": "#/components/responses/E422"},
-          "503": {"$ref": "#/components/responses/E503"}
+          "503": {"$ref": "#/components/responses/E503"}, "501": {"$ref": "#/components/responses/E501"}, "502": {"$ref": "#/components/responses/E502"}, "504": {"$ref": "#/components/responses/E504"}
         }
       }
     },
@@ -209,7 +209,7 @@ public enum OpenAPIDocument {
           "409": {"$ref": "#/components/responses/E409"},
           "413": {"$ref": "#/components/responses/E413"},
           "422": {"$ref": "#/components/responses/E422"},
-          "503": {"$ref": "#/components/responses/E503"}
+          "503": {"$ref": "#/components/responses/E503"}, "501": {"$ref": "#/components/responses/E501"}, "502": {"$ref": "#/components/responses/E502"}, "504": {"$ref": "#/components/responses/E504"}
         }
       }
     },
@@ -229,7 +229,7 @@ public enum OpenAPIDocument {
           "409": {"$ref": "#/components/responses/E409"},
           "413": {"$ref": "#/components/responses/E413"},
           "422": {"$ref": "#/components/responses/E422"},
-          "503": {"$ref": "#/components/responses/E503"}
+          "503": {"$ref": "#/components/responses/E503"}, "501": {"$ref": "#/components/responses/E501"}, "502": {"$ref": "#/components/responses/E502"}, "504": {"$ref": "#/components/responses/E504"}
         }
       }
     },
@@ -251,7 +251,7 @@ public enum OpenAPIDocument {
           "200": {"description": "OK", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/TransactionReply"}}}},
           "400": {"$ref": "#/components/responses/E400"},
           "404": {"$ref": "#/components/responses/E404"},
-          "503": {"$ref": "#/components/responses/E503"}
+          "503": {"$ref": "#/components/responses/E503"}, "501": {"$ref": "#/components/responses/E501"}
         }
       }
     },
@@ -271,7 +271,7 @@ public enum OpenAPIDocument {
           "409": {"$ref": "#/components/responses/E409"},
           "413": {"$ref": "#/components/responses/E413"},
           "422": {"$ref": "#/components/responses/E422"},
-          "503": {"$ref": "#/components/responses/E503"}
+          "503": {"$ref": "#/components/responses/E503"}, "501": {"$ref": "#/components/responses/E501"}
         }
       }
     },
@@ -286,7 +286,7 @@ public enum OpenAPIDocument {
         "responses": {
           "200": {"description": "OK", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/HoldReply"}}}},
           "404": {"$ref": "#/components/responses/E404"},
-          "503": {"$ref": "#/components/responses/E503"}
+          "503": {"$ref": "#/components/responses/E503"}, "501": {"$ref": "#/components/responses/E501"}
         }
       }
     },
@@ -309,7 +309,7 @@ public enum OpenAPIDocument {
           "409": {"$ref": "#/components/responses/E409"},
           "413": {"$ref": "#/components/responses/E413"},
           "422": {"$ref": "#/components/responses/E422"},
-          "503": {"$ref": "#/components/responses/E503"}
+          "503": {"$ref": "#/components/responses/E503"}, "501": {"$ref": "#/components/responses/E501"}
         }
       }
     },
@@ -332,7 +332,7 @@ public enum OpenAPIDocument {
           "409": {"$ref": "#/components/responses/E409"},
           "413": {"$ref": "#/components/responses/E413"},
           "422": {"$ref": "#/components/responses/E422"},
-          "503": {"$ref": "#/components/responses/E503"}
+          "503": {"$ref": "#/components/responses/E503"}, "501": {"$ref": "#/components/responses/E501"}
         }
       }
     },
@@ -350,7 +350,7 @@ public enum OpenAPIDocument {
           "400": {"$ref": "#/components/responses/E400"},
           "409": {"$ref": "#/components/responses/E409"},
           "413": {"$ref": "#/components/responses/E413"},
-          "503": {"$ref": "#/components/responses/E503"}
+          "503": {"$ref": "#/components/responses/E503"}, "501": {"$ref": "#/components/responses/E501"}
         }
       }
     },
@@ -374,7 +374,7 @@ public enum OpenAPIDocument {
           "409": {"$ref": "#/components/responses/E409"},
           "413": {"$ref": "#/components/responses/E413"},
           "422": {"$ref": "#/components/responses/E422"},
-          "503": {"$ref": "#/components/responses/E503"}
+          "503": {"$ref": "#/components/responses/E503"}, "501": {"$ref": "#/components/responses/E501"}
         }
       },
       "get": {
@@ -394,7 +394,7 @@ public enum OpenAPIDocument {
             "content": {"application/json": {"schema": {"$ref": "#/components/schemas/PrepaidTransactionPage"}}}
           },
           "400": {"$ref": "#/components/responses/E400"},
-          "503": {"$ref": "#/components/responses/E503"}
+          "503": {"$ref": "#/components/responses/E503"}, "501": {"$ref": "#/components/responses/E501"}
         }
       }
     },
@@ -420,7 +420,7 @@ public enum OpenAPIDocument {
           "404": {"$ref": "#/components/responses/E404"},
           "409": {"$ref": "#/components/responses/E409"},
           "422": {"$ref": "#/components/responses/E422"},
-          "503": {"$ref": "#/components/responses/E503"}
+          "503": {"$ref": "#/components/responses/E503"}, "501": {"$ref": "#/components/responses/E501"}
         }
       }
     },
@@ -441,7 +441,7 @@ public enum OpenAPIDocument {
         "responses": {
           "200": {"description": "OK", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Contact"}}}},
           "404": {"$ref": "#/components/responses/E404"},
-          "503": {"$ref": "#/components/responses/E503"}
+          "503": {"$ref": "#/components/responses/E503"}, "501": {"$ref": "#/components/responses/E501"}
         }
       }
     },
@@ -456,7 +456,7 @@ public enum OpenAPIDocument {
           "400": {"$ref": "#/components/responses/E400"},
           "409": {"$ref": "#/components/responses/E409"},
           "413": {"$ref": "#/components/responses/E413"},
-          "503": {"$ref": "#/components/responses/E503"}
+          "503": {"$ref": "#/components/responses/E503"}, "501": {"$ref": "#/components/responses/E501"}
         }
       }
     },
@@ -471,7 +471,7 @@ public enum OpenAPIDocument {
           "400": {"$ref": "#/components/responses/E400"},
           "409": {"$ref": "#/components/responses/E409"},
           "413": {"$ref": "#/components/responses/E413"},
-          "503": {"$ref": "#/components/responses/E503"}
+          "503": {"$ref": "#/components/responses/E503"}, "501": {"$ref": "#/components/responses/E501"}
         }
       }
     },
@@ -1409,7 +1409,23 @@ public enum OpenAPIDocument {
               "backend": {"type": "string"},
               "ok": {"type": "boolean"},
               "cards": {"type": "integer"},
-              "error": {"type": "string"}
+              "error": {"type": "string"},
+              "connector": {
+                "description": "A remote ledger (ledger.backend paytronix): reachability and the durable reversal outbox.",
+                "type": "object",
+                "properties": {
+                  "provider": {"type": "string"},
+                  "baseURL": {"type": "string"},
+                  "reachable": {"type": "boolean"},
+                  "lastError": {"type": "string"},
+                  "lastSuccessAt": {"type": "string"},
+                  "outboxDepth": {"type": "integer", "description": "Requests in flight and reversals not yet confirmed."},
+                  "pendingReversals": {"type": "integer", "description": "Reversals of requests whose answer never came, being retried."},
+                  "outboxStuck": {"type": "integer", "description": "Reversals the provider refused for good: a person must look."}
+                },
+                "required": ["provider", "baseURL", "reachable", "outboxDepth", "pendingReversals", "outboxStuck"],
+                "additionalProperties": false
+              }
             },
             "required": ["backend", "ok"],
             "additionalProperties": false
@@ -1649,6 +1665,18 @@ public enum OpenAPIDocument {
       },
       "E503": {
         "description": "The ledger or the print queue is unavailable (`ledger_unavailable`, `print_queue_unavailable`); retry later.",
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+      },
+      "E501": {
+        "description": "The configured remote ledger cannot do this operation (`unsupported_by_ledger`, naming the provider).",
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+      },
+      "E502": {
+        "description": "The remote ledger refused in a way it does not explain (`provider_refused`), or refused to reverse a request whose answer never came (`reversal_refused`: a person must check the card).",
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+      },
+      "E504": {
+        "description": "The remote ledger did not answer in time; the request was reversed by its external transaction id (`reversed`: the card is unchanged) or its reversal is being retried durably (`pending_reversal`).",
         "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
       }
     },
