@@ -49,6 +49,11 @@ public final class PaytronixLedger: RemoteLedger {
     public func execute(_ command: GiftCommand, context: OperationContext) async throws -> GiftResult {
         try context.validate()
         if case .reverseLast = command { throw unsupported("reversal of the card's last transaction only (reverse by transactionId instead)") }
+        // The provider keeps no idempotency record: a retried request would be booked again.
+        // Refused rather than booked twice; an externalTransactionId (reversible by it) is the way.
+        if context.idempotency != nil {
+            throw unsupported("idempotency keys (a retried request would be booked twice; send an externalTransactionId and reverse by it instead)")
+        }
         let external: String? = switch command {
         case .reverse, .reverseLast, .reverseExternal: nil
         default: Self.externalId(context)

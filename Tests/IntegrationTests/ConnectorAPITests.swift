@@ -96,6 +96,11 @@ import TestSupport
         #expect(((r["error"] as? [String: Any])?["message"] as? String)?.contains("paytronix") == true)
         (s, r) = try await d.post("/v1/prepaid/transactions", #"{"contactUuid":"c","shopUuid":"s","amount":100}"#)
         #expect(s == 501)
+        // An idempotency key cannot be honoured remotely: refused, nothing booked (never twice).
+        let before = try await sim.balance("6035710000000094")
+        (s, r) = try await d.post("/v1/gift/reload", #"{"cardInfo":\#(c),"amount":100,"idempotencyKey":"k-1"}"#)
+        #expect(s == 501 && ((r["error"] as? [String: Any])?["message"] as? String)?.contains("idempotency") == true, "\(r)")
+        #expect(try await sim.balance("6035710000000094") == before)
 
         let connector = try await d.connector()
         #expect(connector["provider"] as? String == "paytronix" && connector["reachable"] as? Bool == true && connector["outboxDepth"] as? Int == 0)
