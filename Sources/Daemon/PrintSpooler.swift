@@ -39,7 +39,7 @@ public final class PrintSpooler: Service, Sendable {
     private let wake: AsyncStream<Void>.Continuation
     private let io = DispatchQueue(label: "giftbridge.printer")
     /// Cuts a back-off or fault wait short (the printer was plugged in).
-    private let nudge = Nudge()
+    private let nudge = WakeSignal()
     static let faultPollSeconds = 2
 
     public init(config: PrinterConfig, store: PrintJobStore, events: EventBus, logger: Logger) {
@@ -133,12 +133,7 @@ public final class PrintSpooler: Service, Sendable {
     private func sleep(seconds: Int) async -> Bool {
         do {
             try await cancelWhenGracefulShutdown { [nudge] in
-                await withTaskGroup(of: Void.self) { group in
-                    group.addTask { try? await Task.sleep(for: .seconds(seconds)) }
-                    group.addTask { await nudge.wait() }
-                    await group.next()
-                    group.cancelAll()
-                }
+                await nudge.wait(until: Date().addingTimeInterval(TimeInterval(seconds)))
                 try Task.checkCancellation()
             }
             return true
@@ -250,53 +245,6 @@ extension PrintOutcome {
         case .held: "held"
         case .interrupted: "interrupted"
         case .unreachable: "unreachable"
-        }
-    }
-}
-
-/// A one-shot wake-up for one waiter at a time: ``fire()`` ends the current ``wait()``, or the
-/// next one at once if nobody waits. Cancellation ends a wait too.
-final class Nudge: Sendable {
-    private struct State {
-        var pending = false
-        var cancelled = false
-        var waiter: CheckedContinuation<Void, Never>?
-    }
-    private let state = Mutex(State())
-
-    func fire() {
-        let waiter = state.withLock { s -> CheckedContinuation<Void, Never>? in
-            guard let w = s.waiter else {
-                s.pending = true
-                return nil
-            }
-            s.waiter = nil
-            return w
-        }
-        waiter?.resume()
-    }
-
-    func wait() async {
-        state.withLock { $0.cancelled = false }
-        await withTaskCancellationHandler {
-            await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
-                let resumeNow = state.withLock { s -> Bool in
-                    if s.pending || s.cancelled {
-                        s.pending = false
-                        return true
-                    }
-                    s.waiter = c
-                    return false
-                }
-                if resumeNow { c.resume() }
-            }
-        } onCancel: {
-            let waiter = state.withLock { s -> CheckedContinuation<Void, Never>? in
-                s.cancelled = true
-                defer { s.waiter = nil }
-                return s.waiter
-            }
-            waiter?.resume()
         }
     }
 }
