@@ -89,6 +89,8 @@ final class USBPrinterLink: PrinterLink {
         do throws(SystemError) {
             try claim()
         } catch {
+            // `self` is whole by now, so deinit runs after this throw: it must not close again.
+            closed = true
             libusb_close(handle)
             throw error
         }

@@ -133,7 +133,7 @@ final class Connection {
             raw.copyBytes(from: bytes)
             raw[bytes.count] = 0
         }
-        fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue | SOCK_CLOEXEC.rawValue), 0)
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue | SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw .daemonNotRunning(socket: socketPath, why: String(cString: strerror(errno))) }
         let rc = withUnsafePointer(to: &addr) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
@@ -144,6 +144,8 @@ final class Connection {
             if e == EACCES { throw .permissionDenied(socket: socketPath) }
             throw .daemonNotRunning(socket: socketPath, why: String(cString: strerror(e)))
         }
+        // Only a connected socket becomes the object's: deinit closes exactly what it owns.
+        self.fd = fd
     }
 
     deinit { close(fd) }

@@ -16,7 +16,7 @@ public struct TestFailure: Error, CustomStringConvertible {
 /// A pseudo-terminal pair: the daemon opens `slavePath` as it would `/dev/ttyUSB0`; the test
 /// writes what a reader would send into the master.
 public final class PseudoTerminal: @unchecked Sendable {
-    public let master: Int32
+    public private(set) var master: Int32
     public let slavePath: String
     /// Kept open so the line does not hang up while the daemon re-opens it.
     private var slave: Int32
@@ -45,12 +45,12 @@ public final class PseudoTerminal: @unchecked Sendable {
     /// Closes both ends: the reader sees a hang-up, as when a USB serial adapter is pulled.
     public func hangUp() {
         if slave >= 0 { close(slave); slave = -1 }
-        close(master)
+        if master >= 0 { close(master); master = -1 }
     }
 
     deinit {
         if slave >= 0 { close(slave) }
-        close(master)
+        if master >= 0 { close(master) }
     }
 }
 
