@@ -35,6 +35,8 @@ let package = Package(
         .target(name: "Ledger", dependencies: ["CardReading"]),
         // Remote ledgers: vendor request/response mapping and the outbox's state machine.
         .target(name: "ConnectorCore", dependencies: ["Ledger", "CardReading"]),
+        // A wake-up for services that sleep until a deadline or until there is work (no polling).
+        .target(name: "AsyncWake"),
 
         // Linux edges.
         .target(name: "Devices", dependencies: [
@@ -66,7 +68,7 @@ let package = Package(
         .target(name: "GiftbridgeClient"),
         // Remote ledgers over HTTP (Paytronix, Piggy, Zmyle) with the durable outbox.
         .target(name: "Connectors", dependencies: [
-            "ConnectorCore", "Ledger", "CardReading", "CSQLite",
+            "ConnectorCore", "Ledger", "CardReading", "CSQLite", "AsyncWake",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "Logging", package: "swift-log"),
@@ -75,7 +77,7 @@ let package = Package(
 
         // The daemon's wiring, and the two executables.
         .target(name: "Daemon", dependencies: [
-            "CardReading", "ESCPOS", "Ledger", "Devices", "LedgerSQLite", "LedgerPostgres", "LocalAPI", "GiftbridgeClient", "PrintQueue", "Connectors",
+            "CardReading", "ESCPOS", "Ledger", "Devices", "LedgerSQLite", "LedgerPostgres", "LocalAPI", "GiftbridgeClient", "PrintQueue", "Connectors", "AsyncWake",
             .product(name: "Configuration", package: "swift-configuration"),
             .product(name: "Yams", package: "Yams"),
             .product(name: "SystemPackage", package: "swift-system"),
@@ -127,6 +129,7 @@ let package = Package(
         .testTarget(name: "LocalAPITests", dependencies: ["LocalAPI", "CardReading"]),
         .testTarget(name: "PrintQueueTests", dependencies: ["PrintQueue", "ESCPOS", "Devices", "TestSupport"]),
         .testTarget(name: "DaemonTests", dependencies: ["Daemon", "TestSupport"]),
+        .testTarget(name: "AsyncWakeTests", dependencies: ["AsyncWake"]),
         .testTarget(name: "IntegrationTests", dependencies: ["GiftbridgeClient", "TestSupport", "LedgerSQLite", "Ledger", "CardReading", "ESCPOS", "ConnectorSimulators", "giftbridged", "giftbridge"]),
     ]
 )

@@ -1,3 +1,4 @@
+import AsyncWake
 import ConnectorCore
 import Foundation
 import GRDB
@@ -12,6 +13,9 @@ public final class OutboxStore: Sendable {
     /// Entries someone is reversing right now (the request path or the worker), so that the
     /// other one leaves them alone.
     private let claimed = Mutex<Set<Int64>>([])
+    /// Fired when a request leaves a reversal to ``OutboxWorker``, which otherwise sleeps until
+    /// the next one is due.
+    public let reversalLeft = WakeSignal()
 
     public init(path: String) throws {
         self.path = path
@@ -112,11 +116,10 @@ public final class OutboxStore: Sendable {
     public func claim(_ id: Int64) -> Bool { claimed.withLock { $0.insert(id).inserted } }
     public func release(_ id: Int64) { _ = claimed.withLock { $0.remove(id) } }
 
-    /// The earliest time an open reversal is due.
+    /// The earliest time an open reversal that nobody is working on is due.
     public func nextDue(provider: String) throws -> Date? {
-        try queue.read { db in
-            try Int64.fetchOne(db, sql: "SELECT min(next_attempt_at) FROM outbox WHERE provider = ? AND state = 'reversing'", arguments: [provider]).map(Self.date)
-        }
+        let busy = claimed.withLock { $0 }
+        return try entries(provider: provider, states: [.reversing]).filter { !busy.contains($0.id) }.compactMap(\.nextAttemptAt).min()
     }
 
     static func ms(_ d: Date) -> Int64 { Int64((d.timeIntervalSince1970 * 1000).rounded()) }

@@ -2,31 +2,43 @@ import ConnectorCore
 import Foundation
 import Logging
 import ServiceLifecycle
+import Synchronization
 
 /// Reverses what the outbox holds, with back-off, until each provider confirms; at start it
-/// turns requests that were in flight when the daemon stopped into reversals.
+/// turns requests that were in flight when the daemon stopped into reversals. Between passes it
+/// sleeps until the next reversal is due or a request leaves one (``OutboxStore/reversalLeft``):
+/// an empty outbox costs no wake-ups.
 public struct OutboxWorker: Service {
     let ledger: any RemoteLedger
     let logger: Logger
-    /// How often the outbox is looked at when nothing is due sooner.
-    let interval: Duration
+    private let counter = PassCounter()
 
-    public init(ledger: any RemoteLedger, logger: Logger, interval: Duration = .seconds(1)) {
+    public init(ledger: any RemoteLedger, logger: Logger) {
         self.ledger = ledger
         self.logger = logger
-        self.interval = interval
     }
 
+    /// Passes over the outbox so far (tests: proof that it sleeps).
+    public var passes: Int { counter.value.load(ordering: .relaxed) }
+
     public func run() async throws {
-        while !Task.isCancelled && !Task.isShuttingDownGracefully {
-            await runOnce()
-            try? await Task.sleep(for: interval)
+        try? await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                await runOnce()
+                let next: Date?
+                do { next = try ledger.outbox.nextDue(provider: ledger.provider) } catch {
+                    logger.error("outbox unreadable; looking again in 10 s", metadata: ["error": "\(error)"])
+                    next = Date().addingTimeInterval(10)
+                }
+                await ledger.outbox.reversalLeft.wait(until: next)
+            }
         }
     }
 
     /// One pass over the due reversals; returns how many were confirmed.
     @discardableResult
     public func runOnce(now: Date = Date()) async -> Int {
+        counter.value.add(1, ordering: .relaxed)
         let outbox = ledger.outbox
         let due: [OutboxEntry]
         do { due = try outbox.claimDue(provider: ledger.provider, now: now) } catch {
@@ -53,4 +65,8 @@ public struct OutboxWorker: Service {
         }
         return confirmed
     }
+}
+
+private final class PassCounter: Sendable {
+    let value = Atomic<Int>(0)
 }

@@ -51,7 +51,11 @@ extension RemoteLedger {
             throw LedgerError.storageFailure("cannot write the outbox, the request was not sent: \(error)")
         }
         _ = outbox.claim(e.id)
-        defer { outbox.release(e.id) }
+        defer {
+            outbox.release(e.id)
+            // Not confirmed on the spot: the worker takes over.
+            if e.state == .reversing { outbox.reversalLeft.fire() }
+        }
         do {
             let result = try await send()
             try? outbox.update(Outbox.answered(e, now: Date()))

@@ -1,3 +1,4 @@
+import AsyncWake
 import Devices
 import Dispatch
 import ESCPOS

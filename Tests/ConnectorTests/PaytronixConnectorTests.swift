@@ -195,6 +195,35 @@ func card(_ n: String) -> CardInfo { CardInfo(printedCardNumber: n) }
         #expect(try rig.ledger.outbox.entries(provider: "paytronix", states: [.reversed]).count == 1)
     }
 
+    /// The worker does not poll: with nothing to reverse it makes one pass and sleeps; a
+    /// request that leaves a reversal wakes it, and it sleeps again until the back-off is over.
+    @Test func theWorkerSleepsUntilAReversalIsLeftOrDue() async throws {
+        let rig = try await PaytronixRig()
+        try await rig.sim.addCard("6035710000000060", balance: 5000)
+        let worker = rig.worker
+        let running = Task { try await worker.run() }
+        defer { running.cancel() }
+        try await Task.sleep(for: .milliseconds(400))
+        #expect(worker.passes == 1)
+        // The answer is lost and the first reversal attempt fails too: the worker takes over.
+        rig.sim.faults.inject(.serverError)
+        rig.sim.faults.inject(.serverError, on: .reversals)
+        await #expect(throws: LedgerError.pendingReversal(externalTransactionId: "pos-w1")) {
+            try await rig.ledger.execute(.redeem(card("6035710000000060"), amount: 1000, tip: 0), context: OperationContext(externalTransactionId: "pos-w1"))
+        }
+        let deadline = ContinuousClock.now + .seconds(10)
+        while try rig.ledger.outbox.depth(provider: "paytronix").open > 0, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        #expect(try rig.ledger.outbox.depth(provider: "paytronix") == (0, 0, 0))
+        #expect(try await rig.sim.balance("6035710000000060") == 5000)
+        // Woken by the request, then once more when the 1 s back-off was over.
+        let passes = worker.passes
+        #expect((2...4).contains(passes), "\(passes) passes")
+        try await Task.sleep(for: .milliseconds(400))
+        #expect(worker.passes == passes)
+    }
+
     @Test func requestInFlightWhenTheDaemonDiedIsReversedAtStart() async throws {
         let rig = try await PaytronixRig()
         try await rig.sim.addCard("6035710000000045", balance: 5000)

@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-@testable import Daemon
+import AsyncWake
 
 /// The wake-up that ends a hold-expiry wait and cuts a printer back-off short when udev says
 /// the printer is back.
