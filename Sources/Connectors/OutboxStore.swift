@@ -47,7 +47,44 @@ public final class OutboxStore: Sendable {
                 CREATE INDEX outbox_external ON outbox (provider, external_id);
                 """)
         }
+        migrator.registerMigration("v2 provider references") { db in
+            // A provider's own id for a transaction giftbridge booked there (Piggy's uuid), so
+            // that a later reversal by the id the POS was given can name it.
+            try db.execute(sql: """
+                CREATE TABLE provider_ref (
+                    provider TEXT NOT NULL,
+                    local_id INTEGER NOT NULL,
+                    remote_id TEXT NOT NULL,
+                    external_id TEXT,
+                    PRIMARY KEY (provider, local_id)
+                ) STRICT;
+                CREATE INDEX provider_ref_external ON provider_ref (provider, external_id);
+                """)
+        }
         try migrator.migrate(queue)
+    }
+
+    /// Remembers the provider's id for a transaction it booked.
+    public func remember(provider: String, localId: Int64, remoteId: String, externalId: String?) throws {
+        try queue.write { db in
+            try db.execute(
+                sql: "INSERT OR REPLACE INTO provider_ref (provider, local_id, remote_id, external_id) VALUES (?, ?, ?, ?)",
+                arguments: [provider, localId, remoteId, externalId])
+        }
+    }
+
+    /// The provider's id for the transaction giftbridge knows as `localId`.
+    public func remoteId(provider: String, localId: Int64) throws -> String? {
+        try queue.read { db in
+            try String.fetchOne(db, sql: "SELECT remote_id FROM provider_ref WHERE provider = ? AND local_id = ?", arguments: [provider, localId])
+        }
+    }
+
+    /// The provider's id for the transaction sent with `externalId`.
+    public func remoteId(provider: String, externalId: String) throws -> String? {
+        try queue.read { db in
+            try String.fetchOne(db, sql: "SELECT remote_id FROM provider_ref WHERE provider = ? AND external_id = ?", arguments: [provider, externalId])
+        }
     }
 
     /// Writes a new entry (state `sending`); it is on disk when this returns.
