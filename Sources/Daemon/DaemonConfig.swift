@@ -134,7 +134,11 @@ public struct RemoteLedgerConfig: Sendable, Equatable {
             }
             config.merchantId = id
             config.storeCode = store
-        case .piggy: config.shopUuid = string(k + "shop-uuid")
+        case .piggy:
+            guard let shop = string(k + "shop-uuid"), !shop.isEmpty, shop.count <= 100 else {
+                throw ConfigError(key: k + "shop-uuid", "is required: the uuid of the Piggy shop this till books at")
+            }
+            config.shopUuid = shop
         default: break
         }
         return config

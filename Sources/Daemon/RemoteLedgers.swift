@@ -24,6 +24,8 @@ extension Daemon {
                 return try PaytronixLedger(
                     transport: transport, outbox: outbox,
                     settings: Paytronix.Settings(merchantId: r.merchantId ?? 0, storeCode: r.storeCode ?? "", currency: config.currency))
+            case .piggy:
+                return try PiggyLedger(transport: transport, outbox: outbox, settings: Piggy.Settings(shopUuid: r.shopUuid ?? "", currency: config.currency))
             default:
                 throw StartupError.unavailable("ledger.backend \(r.provider.rawValue) is not available in this build")
             }

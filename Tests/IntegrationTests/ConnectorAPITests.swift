@@ -7,55 +7,22 @@ import TestSupport
 /// The real daemon with `ledger.backend: paytronix` against the Paytronix simulator: every
 /// operation through the local API, the fault matrix, a restart while a reversal is pending.
 @Suite(.serialized) struct PaytronixAPITests {
-    final class Daemon: @unchecked Sendable {
-        let dir: TemporaryDirectory
-        var process: DaemonProcess
-        let client: UnixHTTPClient
+    final class Daemon: ConnectorDaemon, @unchecked Sendable {
         let sim: PaytronixSimulator
 
         init(sim: PaytronixSimulator, dir: TemporaryDirectory? = nil) throws {
             self.sim = sim
-            self.dir = try dir ?? TemporaryDirectory()
-            try """
-                shop:
-                  terminal: till-1
-                ledger:
-                  backend: paytronix
-                  paytronix:
-                    base-url: \(sim.baseURL)
-                    credentials-env: GB_PAYTRONIX
-                    merchant-id: \(sim.merchantId)
-                    store-code: store-1
-                    connect-timeout-ms: 500
-                    read-timeout-ms: 1000
-                """.write(toFile: self.dir.file("c.yaml"), atomically: true, encoding: .utf8)
-            process = try Self.start(self.dir)
-            client = UnixHTTPClient(socketPath: self.dir.file("s/api.sock"))
-        }
-
-        static func start(_ dir: TemporaryDirectory) throws -> DaemonProcess {
-            let p = try DaemonProcess(
-                arguments: ["--config", dir.file("c.yaml"), "--state-dir", dir.file("s"), "--socket", dir.file("s/api.sock")], dir: dir,
-                environment: ["GB_PAYTRONIX": "pos:secret"])
-            try p.waitUntilReady()
-            return p
-        }
-
-        func restart() throws {
-            _ = try process.terminate()
-            process = try Self.start(dir)
-        }
-
-        func post(_ path: String, _ body: String) async throws -> (Int, [String: Any]) {
-            let c = client
-            let r = try await offThread { try c.request("POST", path, body: Array(body.utf8), headers: ["Content-Type": "application/json"]) }
-            return (r.status, json(r.text))
-        }
-
-        func connector() async throws -> [String: Any] {
-            let c = client
-            let h = json(try await offThread { try c.get("/v1/health") }.text)
-            return ((h["ledger"] as? [String: Any])?["connector"] as? [String: Any]) ?? [:]
+            try super.init(
+                ledger: """
+                    backend: paytronix
+                      paytronix:
+                        base-url: \(sim.baseURL)
+                        credentials-env: GB_PAYTRONIX
+                        merchant-id: \(sim.merchantId)
+                        store-code: store-1
+                        connect-timeout-ms: 500
+                        read-timeout-ms: 1000
+                    """, environment: ["GB_PAYTRONIX": "pos:secret"], dir: dir)
         }
     }
 
@@ -201,5 +168,62 @@ import TestSupport
 func offThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
     try await withCheckedThrowingContinuation { (c: CheckedContinuation<T, any Error>) in
         Thread { c.resume(with: Result { try body() }) }.start()
+    }
+}
+
+/// The real daemon on a remote ledger: `ledger:` as given (indented two spaces under it), the
+/// credentials in the environment.
+class ConnectorDaemon: @unchecked Sendable {
+    let dir: TemporaryDirectory
+    var process: DaemonProcess
+    let client: UnixHTTPClient
+    let environment: [String: String]
+
+    init(ledger: String, environment: [String: String], dir: TemporaryDirectory? = nil) throws {
+        self.dir = try dir ?? TemporaryDirectory()
+        self.environment = environment
+        try "shop:\n  terminal: till-1\nledger:\n  \(ledger)\n".write(toFile: self.dir.file("c.yaml"), atomically: true, encoding: .utf8)
+        process = try Self.start(self.dir, environment)
+        client = UnixHTTPClient(socketPath: self.dir.file("s/api.sock"))
+    }
+
+    static func start(_ dir: TemporaryDirectory, _ environment: [String: String]) throws -> DaemonProcess {
+        let p = try DaemonProcess(
+            arguments: ["--config", dir.file("c.yaml"), "--state-dir", dir.file("s"), "--socket", dir.file("s/api.sock")], dir: dir, environment: environment)
+        try p.waitUntilReady()
+        return p
+    }
+
+    func restart() throws {
+        _ = try process.terminate()
+        process = try Self.start(dir, environment)
+    }
+
+    func post(_ path: String, _ body: String) async throws -> (Int, [String: Any]) {
+        let c = client
+        let r = try await offThread { try c.request("POST", path, body: Array(body.utf8), headers: ["Content-Type": "application/json"]) }
+        return (r.status, json(r.text))
+    }
+
+    func get(_ path: String) async throws -> (Int, [String: Any]) {
+        let c = client
+        let r = try await offThread { try c.get(path) }
+        return (r.status, json(r.text))
+    }
+
+    func connector() async throws -> [String: Any] {
+        let h = try await get("/v1/health").1
+        return ((h["ledger"] as? [String: Any])?["connector"] as? [String: Any]) ?? [:]
+    }
+
+    /// Waits until the worker has no reversal left (at most `seconds`).
+    func waitForNoPendingReversals(seconds: TimeInterval = 20) async throws -> [String: Any] {
+        let deadline = Date().addingTimeInterval(seconds)
+        var c = try await connector()
+        while c["pendingReversals"] as? Int != 0, Date() < deadline {
+            try await Task.sleep(for: .milliseconds(200))
+            c = try await connector()
+        }
+        return c
     }
 }
