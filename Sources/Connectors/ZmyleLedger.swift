@@ -125,7 +125,15 @@ public final class ZmyleLedger: RemoteLedger {
                     // The intent holds the funds: it must be cancelled, so the outbox takes it.
                     throw TransportFailure.outcomeUnknown("the confirm was not sent: \(why)")
                 } catch let refusal as LedgerError {
-                    if case .holdNotOpen = refusal {} else { _ = try? await call(Zmyle.cancel(intent.id)) }
+                    if case .holdNotOpen(let status) = refusal {
+                        // zmyle replays the first answer to a repeated key (NEEDS_CONFIRMATION);
+                        // the POS's first request confirmed it.
+                        if context.idempotency != nil, status == HoldStatus.confirmed.rawValue, let now = try? await read(intent.id) {
+                            return Zmyle.result(now, kind: .redeem, tip: tip, context: context, currency: currency)
+                        }
+                    } else {
+                        _ = try? await call(Zmyle.cancel(intent.id))
+                    }
                     throw refusal
                 }
                 return Zmyle.result(done, kind: .redeem, tip: tip, context: context, currency: currency)

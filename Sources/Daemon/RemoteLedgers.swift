@@ -24,6 +24,8 @@ extension Daemon {
                 return try PaytronixLedger(
                     transport: transport, outbox: outbox,
                     settings: Paytronix.Settings(merchantId: r.merchantId ?? 0, storeCode: r.storeCode ?? "", currency: config.currency))
+            case .zmyle:
+                return try ZmyleLedger(transport: transport, outbox: outbox, currency: config.currency)
             default:
                 throw StartupError.unavailable("ledger.backend \(r.provider.rawValue) is not available in this build")
             }
