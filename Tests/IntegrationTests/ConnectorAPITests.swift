@@ -7,43 +7,46 @@ import TestSupport
 /// The real daemon with `ledger.backend: paytronix` against the Paytronix simulator: every
 /// operation through the local API, the fault matrix, a restart while a reversal is pending.
 @Suite(.serialized) struct PaytronixAPITests {
+    /// The daemon with a remote ledger (the YAML under `ledger:`); the Zmyle tests use it too.
     final class Daemon: @unchecked Sendable {
         let dir: TemporaryDirectory
         var process: DaemonProcess
         let client: UnixHTTPClient
-        let sim: PaytronixSimulator
+        let environment: [String: String]
 
-        init(sim: PaytronixSimulator, dir: TemporaryDirectory? = nil) throws {
-            self.sim = sim
+        convenience init(sim: PaytronixSimulator, dir: TemporaryDirectory? = nil) throws {
+            try self.init(
+                ledger: """
+                      backend: paytronix
+                      paytronix:
+                        base-url: \(sim.baseURL)
+                        credentials-env: GB_PAYTRONIX
+                        merchant-id: \(sim.merchantId)
+                        store-code: store-1
+                        connect-timeout-ms: 500
+                        read-timeout-ms: 1000
+                    """, environment: ["GB_PAYTRONIX": "pos:secret"], dir: dir)
+        }
+
+        init(ledger: String, environment: [String: String], dir: TemporaryDirectory? = nil) throws {
             self.dir = try dir ?? TemporaryDirectory()
-            try """
-                shop:
-                  terminal: till-1
-                ledger:
-                  backend: paytronix
-                  paytronix:
-                    base-url: \(sim.baseURL)
-                    credentials-env: GB_PAYTRONIX
-                    merchant-id: \(sim.merchantId)
-                    store-code: store-1
-                    connect-timeout-ms: 500
-                    read-timeout-ms: 1000
-                """.write(toFile: self.dir.file("c.yaml"), atomically: true, encoding: .utf8)
-            process = try Self.start(self.dir)
+            self.environment = environment
+            try "shop:\n  terminal: till-1\nledger:\n\(ledger)\n".write(toFile: self.dir.file("c.yaml"), atomically: true, encoding: .utf8)
+            process = try Self.start(self.dir, environment: environment)
             client = UnixHTTPClient(socketPath: self.dir.file("s/api.sock"))
         }
 
-        static func start(_ dir: TemporaryDirectory) throws -> DaemonProcess {
+        static func start(_ dir: TemporaryDirectory, environment: [String: String]) throws -> DaemonProcess {
             let p = try DaemonProcess(
                 arguments: ["--config", dir.file("c.yaml"), "--state-dir", dir.file("s"), "--socket", dir.file("s/api.sock")], dir: dir,
-                environment: ["GB_PAYTRONIX": "pos:secret"])
+                environment: environment)
             try p.waitUntilReady()
             return p
         }
 
         func restart() throws {
             _ = try process.terminate()
-            process = try Self.start(dir)
+            process = try Self.start(dir, environment: environment)
         }
 
         func post(_ path: String, _ body: String) async throws -> (Int, [String: Any]) {
