@@ -114,6 +114,11 @@ public final class OutboxStore: Sendable {
         }
     }
 
+    /// Records what a request learnt on its way (a provider's object id) while it is in flight.
+    public func setReference(_ reference: String, id: Int64) throws {
+        try queue.write { db in try db.execute(sql: "UPDATE outbox SET reference = ? WHERE id = ?", arguments: [reference, id]) }
+    }
+
     public func entry(id: Int64) throws -> OutboxEntry? {
         try queue.read { db in try Row.fetchOne(db, sql: "SELECT * FROM outbox WHERE id = ?", arguments: [id]).map(Self.entry) }
     }

@@ -110,7 +110,7 @@ public final class PaytronixLedger: RemoteLedger {
         }
     }
 
-    // Paytronix has no transaction lookup, holds or prepaid balances.
+    // Paytronix has no transaction lookup, holds or prepaid balances (RemoteLedger's default).
 
     public func transaction(id: Int64) async throws -> TransactionRecord { throw unsupported("transaction lookup") }
     public func reserveHold(_ card: CardInfo, amount: Int64, metadata: [String: String], context: OperationContext) async throws -> HoldRecord {
@@ -121,12 +121,4 @@ public final class PaytronixLedger: RemoteLedger {
     public func cancelHold(id: String, context: OperationContext) async throws -> HoldRecord { throw unsupported("holds (transaction intents)") }
     public func releaseExpiredHolds() async throws -> [HoldRecord] { [] }
     public func nextHoldExpiry() async throws -> Date? { nil }
-    public func prepaidTransaction(contactUuid: String?, identifierValue: String?, shopUuid: String, amount: Int64, context: OperationContext) async throws -> PrepaidTransaction {
-        throw unsupported("prepaid balances")
-    }
-    public func reversePrepaid(uuid: String, context: OperationContext) async throws -> PrepaidTransaction { throw unsupported("prepaid balances") }
-    public func prepaidBalance(contactUuid: String) async throws -> Contact { throw unsupported("prepaid balances") }
-    public func prepaidTransactions(contactUuid: String?, shopUuid: String?, page: Int, perPage: Int) async throws -> Page<PrepaidTransaction> {
-        throw unsupported("prepaid balances")
-    }
 }

@@ -46,6 +46,13 @@ extension RemoteLedger {
     /// provider allows, else left to ``OutboxWorker``, and the POS is told which
     /// (``LedgerError/reversed(externalTransactionId:)`` or ``LedgerError/pendingReversal(externalTransactionId:)``).
     public func guarded<T: Sendable>(_ entry: OutboxEntry, _ send: () async throws -> T) async throws -> T {
+        try await guarded(entry) { _ in try await send() }
+    }
+
+    /// The same, for a request of several steps: `send` gets the entry as written (its id), may
+    /// record what it learns on the way (``OutboxStore/setReference(_:id:)``, e.g. a zmyle intent
+    /// id), and the entry is read back before it is closed or resolved.
+    public func guarded<T: Sendable>(_ entry: OutboxEntry, _ send: (OutboxEntry) async throws -> T) async throws -> T {
         var e: OutboxEntry
         do { e = try outbox.insert(entry) } catch {
             throw LedgerError.storageFailure("cannot write the outbox, the request was not sent: \(error)")
@@ -57,10 +64,12 @@ extension RemoteLedger {
             if e.state == .reversing { outbox.reversalLeft.fire() }
         }
         do {
-            let result = try await send()
+            let result = try await send(e)
+            e = (try? outbox.entry(id: e.id)) ?? e
             try? outbox.update(Outbox.answered(e, now: Date()))
             return result
         } catch let failure as TransportFailure {
+            e = (try? outbox.entry(id: e.id)) ?? e
             switch failure {
             case .notSent(let why):
                 try? outbox.update(Outbox.answered(e, now: Date()))
@@ -74,6 +83,7 @@ extension RemoteLedger {
                 throw Outbox.posError(e)
             }
         } catch {
+            e = (try? outbox.entry(id: e.id)) ?? e
             try? outbox.update(Outbox.answered(e, now: Date()))
             throw error
         }
@@ -92,5 +102,16 @@ extension RemoteLedger {
     public func addShop(_ shop: Shop) async throws { throw unsupported("shop administration") }
     public func addContact(_ contact: Contact) async throws { throw unsupported("contact administration") }
     public func cardCount() async throws -> Int { throw unsupported("card count") }
+
+    // Prepaid balances: only Piggy has them (its connector implements these).
+
+    public func prepaidTransaction(contactUuid: String?, identifierValue: String?, shopUuid: String, amount: Int64, context: OperationContext) async throws -> PrepaidTransaction {
+        throw unsupported("prepaid balances")
+    }
+    public func reversePrepaid(uuid: String, context: OperationContext) async throws -> PrepaidTransaction { throw unsupported("prepaid balances") }
+    public func prepaidBalance(contactUuid: String) async throws -> Contact { throw unsupported("prepaid balances") }
+    public func prepaidTransactions(contactUuid: String?, shopUuid: String?, page: Int, perPage: Int) async throws -> Page<PrepaidTransaction> {
+        throw unsupported("prepaid balances")
+    }
     public func verifyInvariants() async throws -> [String] { [] }
 }

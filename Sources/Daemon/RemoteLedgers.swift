@@ -26,8 +26,10 @@ extension Daemon {
                     settings: Paytronix.Settings(merchantId: r.merchantId ?? 0, storeCode: r.storeCode ?? "", currency: config.currency))
             case .piggy:
                 return try PiggyLedger(transport: transport, outbox: outbox, settings: Piggy.Settings(shopUuid: r.shopUuid ?? "", currency: config.currency))
-            default:
-                throw StartupError.unavailable("ledger.backend \(r.provider.rawValue) is not available in this build")
+            case .zmyle:
+                return try ZmyleLedger(transport: transport, outbox: outbox, currency: config.currency)
+            case .sqlite, .postgresql:
+                throw StartupError.unavailable("ledger.backend \(r.provider.rawValue) is not a remote ledger")
             }
         } catch let e as StartupError {
             throw e

@@ -105,6 +105,8 @@ public enum LedgerError: Error, Equatable, Sendable, CustomStringConvertible {
         case .cardInactive: "api:biz:unpaidGiftcard"
         case .registrationCodeMismatch, .cardBlocked: "api:biz:notAuthorizedToRedeemGiftcard"
         case .invalidAmount: "api:io:malformedNumber"
+        // The zmyle connector: zmyle's own code for a refusal giftbridge has no case for.
+        case .providerRefused("zmyle", let code, _): code
         default: nil
         }
     }

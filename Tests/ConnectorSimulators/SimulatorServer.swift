@@ -101,10 +101,12 @@ public final class SimulatorServer: Sendable {
     private let counts = Mutex<[String: Int]>([:])
     public let currency: Currency
 
-    public init(currency: Currency = .eur) throws {
+    /// `holdLifetime`: how long the provider keeps an unconfirmed hold (a zmyle intent).
+    public init(currency: Currency = .eur, holdLifetime: TimeInterval = 30 * 60) throws {
         directory = NSTemporaryDirectory() + "gbsim-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        ledger = try SQLiteLedger(path: directory + "/provider.sqlite", keyer: CardKeyer(key: Array(repeating: 7, count: 32)))
+        ledger = try SQLiteLedger(
+            path: directory + "/provider.sqlite", keyer: CardKeyer(key: Array(repeating: 7, count: 32)), holdLifetime: holdLifetime)
         self.currency = currency
     }
 

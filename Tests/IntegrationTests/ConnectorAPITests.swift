@@ -182,7 +182,9 @@ class ConnectorDaemon: @unchecked Sendable {
     init(ledger: String, environment: [String: String], dir: TemporaryDirectory? = nil) throws {
         self.dir = try dir ?? TemporaryDirectory()
         self.environment = environment
-        try "shop:\n  terminal: till-1\nledger:\n  \(ledger)\n".write(toFile: self.dir.file("c.yaml"), atomically: true, encoding: .utf8)
+        // The caller's first line may come unindented.
+        let body = ledger.hasPrefix(" ") ? ledger : "  " + ledger
+        try "shop:\n  terminal: till-1\nledger:\n\(body)\n".write(toFile: self.dir.file("c.yaml"), atomically: true, encoding: .utf8)
         process = try Self.start(self.dir, environment)
         client = UnixHTTPClient(socketPath: self.dir.file("s/api.sock"))
     }
