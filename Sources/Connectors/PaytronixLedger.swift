@@ -113,12 +113,4 @@ public final class PaytronixLedger: RemoteLedger {
     // Paytronix has no transaction lookup, holds or prepaid balances (RemoteLedger's default).
 
     public func transaction(id: Int64) async throws -> TransactionRecord { throw unsupported("transaction lookup") }
-    public func reserveHold(_ card: CardInfo, amount: Int64, metadata: [String: String], context: OperationContext) async throws -> HoldRecord {
-        throw unsupported("holds (transaction intents)")
-    }
-    public func hold(id: String) async throws -> HoldRecord { throw unsupported("holds (transaction intents)") }
-    public func confirmHold(id: String, context: OperationContext) async throws -> GiftResult { throw unsupported("holds (transaction intents)") }
-    public func cancelHold(id: String, context: OperationContext) async throws -> HoldRecord { throw unsupported("holds (transaction intents)") }
-    public func releaseExpiredHolds() async throws -> [HoldRecord] { [] }
-    public func nextHoldExpiry() async throws -> Date? { nil }
 }

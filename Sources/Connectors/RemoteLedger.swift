@@ -103,6 +103,18 @@ extension RemoteLedger {
     public func addContact(_ contact: Contact) async throws { throw unsupported("contact administration") }
     public func cardCount() async throws -> Int { throw unsupported("card count") }
 
+    // Holds: only Zmyle has them (transaction intents, which Zmyle releases by itself, so
+    // there is never anything for the daemon to release).
+
+    public func reserveHold(_ card: CardInfo, amount: Int64, metadata: [String: String], context: OperationContext) async throws -> HoldRecord {
+        throw unsupported("holds (transaction intents)")
+    }
+    public func hold(id: String) async throws -> HoldRecord { throw unsupported("holds (transaction intents)") }
+    public func confirmHold(id: String, context: OperationContext) async throws -> GiftResult { throw unsupported("holds (transaction intents)") }
+    public func cancelHold(id: String, context: OperationContext) async throws -> HoldRecord { throw unsupported("holds (transaction intents)") }
+    public func releaseExpiredHolds() async throws -> [HoldRecord] { [] }
+    public func nextHoldExpiry() async throws -> Date? { nil }
+
     // Prepaid balances: only Piggy has them (its connector implements these).
 
     public func prepaidTransaction(contactUuid: String?, identifierValue: String?, shopUuid: String, amount: Int64, context: OperationContext) async throws -> PrepaidTransaction {

@@ -105,8 +105,6 @@ public final class ZmyleLedger: RemoteLedger {
     }
 
     /// zmyle releases unconfirmed intents by itself.
-    public func releaseExpiredHolds() async throws -> [HoldRecord] { [] }
-    public func nextHoldExpiry() async throws -> Date? { nil }
 
     // MARK: Redemption
 
