@@ -104,10 +104,13 @@ public final class PiggyLedger: RemoteLedger {
             guard let uuid = try? outbox.remoteId(provider: provider, localId: id) else { throw LedgerError.transactionNotFound }
             return try await reverse(uuid: uuid, localId: id)
         case .reverseExternal(let external):
-            guard let uuid = try? outbox.remoteId(provider: provider, externalId: external) else {
-                throw unsupported("reversal by an external id giftbridge did not book (Piggy keeps no external ids)")
+            if let uuid = try? outbox.remoteId(provider: provider, externalId: external) { return try await reverse(uuid: uuid, localId: nil) }
+            // Its answer never came: the outbox is already undoing it.
+            switch (try? outbox.entries(provider: provider))?.last(where: { $0.externalId == external })?.state {
+            case .reversed?: throw LedgerError.alreadyReversed
+            case .reversing?, .sending?: throw LedgerError.pendingReversal(externalTransactionId: external)
+            case .stuck?, .done?, nil: throw LedgerError.transactionNotFound
             }
-            return try await reverse(uuid: uuid, localId: nil)
         }
     }
 
@@ -131,10 +134,14 @@ public final class PiggyLedger: RemoteLedger {
     }
 
     /// Reverses a transaction giftbridge booked (Piggy allows only the card's last one: 55025).
+    /// The card is read first (reads, nothing booked if they fail), so the reply's balance is
+    /// Piggy's, or the one before plus the reversal's amount.
     private func reverse(uuid: String, localId: Int64?) async throws -> GiftResult {
+        let original = try await read(Piggy.transaction(uuid: uuid), Piggy.transaction)
+        let card = try await read(Piggy.card(uuid: original.cardUuid), Piggy.giftcard)
         let entry = OutboxEntry(
             provider: provider, operation: "reverse", externalId: "gb-" + UUID().uuidString.lowercased(), action: .redo, reference: "tx:\(uuid)",
-            createdAt: Date())
+            maskedCardNumber: PAN.mask(card.hash), createdAt: Date())
         return try await guarded(entry) {
             switch try await call(Piggy.reverseTransaction(uuid: uuid)) {
             case .refused(let e): throw e
@@ -142,11 +149,7 @@ public final class PiggyLedger: RemoteLedger {
                 let t: Piggy.Transaction
                 do { t = try Piggy.transaction(d) } catch { throw TransportFailure.outcomeUnknown("\(error)") }
                 try? outbox.remember(provider: provider, localId: t.id, remoteId: t.uuid, externalId: nil)
-                let card: Piggy.Giftcard
-                do { card = try await read(Piggy.card(uuid: t.cardUuid), Piggy.giftcard) } catch {
-                    card = Piggy.Giftcard(uuid: t.cardUuid, id: 0, hash: "", form: .physical, active: true, expiresOn: nil, balance: 0)
-                }
-                return await result(t, card: card, kind: .reversal, tip: 0, context: OperationContext(), externalId: nil, reverses: localId, balanceKnown: true)
+                return await result(t, card: card, kind: .reversal, tip: 0, context: OperationContext(), externalId: nil, reverses: localId)
             }
         }
     }
@@ -155,14 +158,12 @@ public final class PiggyLedger: RemoteLedger {
     /// carries none), or worked out from the balance before when that read fails.
     private func result(
         _ t: Piggy.Transaction, card c: Piggy.Giftcard, kind: TransactionKind, tip: Int64, context ctx: OperationContext, externalId: String?,
-        reverses: Int64?, balanceKnown: Bool = false
+        reverses: Int64?
     ) async -> GiftResult {
         var card = c
-        if !balanceKnown {
-            if let now = try? await read(Piggy.card(uuid: c.uuid), Piggy.giftcard) { card = now } else { card.balance = c.balance + t.amount }
-        }
+        if let now = try? await read(Piggy.card(uuid: c.uuid), Piggy.giftcard) { card = now } else { card.balance = c.balance + t.amount }
         let txn = TransactionRecord(
-            id: t.id, cardId: card.id, maskedCardNumber: card.hash.isEmpty ? "" : PAN.mask(card.hash), kind: kind, currency: currency,
+            id: t.id, cardId: card.id, maskedCardNumber: PAN.mask(card.hash), kind: kind, currency: currency,
             amount: t.amount, tip: tip, balanceBefore: card.balance - t.amount, balanceAfter: card.balance, authCode: String(t.uuid.prefix(8)),
             externalTransactionId: externalId, reversesId: reverses, storeCode: ctx.storeCode, terminalId: ctx.terminalId, cashier: ctx.cashier,
             checkNumber: ctx.checkNumber, createdAt: t.createdAt.isEmpty ? LedgerTime.timestamp(Date()) : t.createdAt)

@@ -77,7 +77,9 @@ public final class ProviderTransport: Sendable {
             let code = Int(response.status.code)
             guard code < 500 else {
                 record(failure: "HTTP \(code)")
-                throw TransportFailure.outcomeUnknown("\(path): HTTP \(code)")
+                // The path only: a query can carry a card number (Piggy's `?hash=`), and this
+                // message reaches the POS, the log, /v1/health and the outbox.
+                throw TransportFailure.outcomeUnknown("\(path.prefix { $0 != "?" }): HTTP \(code)")
             }
             record(failure: nil)
             return ProviderReply(status: code, body: Array(buffer.readableBytesView))

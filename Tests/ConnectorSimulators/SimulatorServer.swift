@@ -50,6 +50,9 @@ public enum FaultTarget: Sendable, Equatable {
     case mutations
     /// Reversals and cancellations.
     case reversals
+    /// Requests that change nothing (balances, lookups, lists).
+    case reads
+    /// Every request that changes something.
     case all
 }
 
@@ -79,6 +82,7 @@ public final class FaultPlan: Sendable {
                 case .all: kind != .read
                 case .mutations: kind == .mutation
                 case .reversals: kind == .reversal
+                case .reads: kind == .read
                 }
             }) else { return nil }
             let fault = rules[i].fault

@@ -185,7 +185,6 @@ final class PiggyRig: @unchecked Sendable {
         try await rig.sim.addCard("7001000000000045", balance: 5000)
         rig.sim.faults.inject(.lateAnswer(ms: 2500))
         rig.sim.faults.inject(.serverError, on: .reversals, times: nil)
-        rig.sim.faults.inject(.serverError, on: .all, times: 2)  // the listing that would find it fails too
         await #expect(throws: LedgerError.self) {
             try await rig.ledger.execute(.redeem(card("7001000000000045"), amount: 1000, tip: 0), context: OperationContext(externalTransactionId: "pos-lost"))
         }
@@ -225,6 +224,22 @@ final class PiggyRig: @unchecked Sendable {
         #expect(file.range(of: Data("7001000000000052".utf8)) == nil)
     }
 
+    /// A card is looked up by its number in the query (`?hash=`): a failing lookup names the
+    /// path, never the number, to the POS, in /v1/health and in the outbox.
+    @Test func aFailedLookupDoesNotCarryTheCardNumber() async throws {
+        let rig = try await PiggyRig()
+        try await rig.sim.addCard("7001000000000102", balance: 5000)
+        rig.sim.faults.inject(.serverError, on: .reads, times: nil)
+        do {
+            _ = try await rig.ledger.balance(of: card("7001000000000102"), context: RequestContext())
+            Issue.record("answered")
+        } catch let e as LedgerError {
+            #expect(e.code == "ledger_unavailable" && e.description.contains("giftcards/find-one-by-hash"), "\(e)")
+            #expect(!e.description.contains("7001000000000102"))
+        }
+        #expect(rig.ledger.health().lastError?.contains("7001000000000102") == false)
+    }
+
     /// A request that reached Piggy late may still book: "not found" means "never booked" only
     /// after the settle time.
     @Test func notFoundIsNotBookedOnlyAfterTheSettleTime() async throws {
@@ -240,5 +255,12 @@ final class PiggyRig: @unchecked Sendable {
         old.createdAt = Date().addingTimeInterval(-31)
         #expect(await rig.ledger.resolve(old) == .confirmed)
         #expect(try await rig.sim.balance("7001000000000060") == 5000)
+        // The POS asking to reverse it by its external id hears what the outbox is doing.
+        await #expect(throws: LedgerError.pendingReversal(externalTransactionId: "pos-s")) {
+            try await rig.ledger.execute(.reverseExternal(externalTransactionId: "pos-s"), context: OperationContext())
+        }
+        await #expect(throws: LedgerError.transactionNotFound) {
+            try await rig.ledger.execute(.reverseExternal(externalTransactionId: "never-sent"), context: OperationContext())
+        }
     }
 }
