@@ -34,7 +34,9 @@ let package = Package(
         .target(name: "ESCPOS"),
         .target(name: "Ledger", dependencies: ["CardReading"]),
         // Remote ledgers: vendor request/response mapping and the outbox's state machine.
-        .target(name: "ConnectorCore", dependencies: ["Ledger", "CardReading"]),
+        .target(name: "ConnectorCore", dependencies: ["Ledger", "CardReading", "ExactJSON"]),
+        // JSON whose numbers keep their text (vendor decimals, strict request bodies).
+        .target(name: "ExactJSON"),
         // A wake-up for services that sleep until a deadline or until there is work (no polling).
         .target(name: "AsyncWake"),
 
@@ -53,7 +55,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "LocalAPI", dependencies: [
-            "CardReading", "Devices",
+            "CardReading", "Devices", "ExactJSON",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdCore", package: "hummingbird"),
             .product(name: "NIOCore", package: "swift-nio"),
@@ -119,11 +121,11 @@ let package = Package(
             "ConnectorCore", "Ledger", "LedgerSQLite", "CardReading",
             .product(name: "Hummingbird", package: "hummingbird"),
         ], path: "Tests/ConnectorSimulators"),
-        .testTarget(name: "ConnectorCoreTests", dependencies: ["ConnectorCore", "Ledger"]),
+        .testTarget(name: "ConnectorCoreTests", dependencies: ["ConnectorCore", "Ledger", "ExactJSON"]),
         .testTarget(name: "ConnectorTests", dependencies: ["Connectors", "ConnectorCore", "ConnectorSimulators", "Ledger", "TestSupport"]),
         .testTarget(name: "CardReadingTests", dependencies: ["CardReading"]),
         .testTarget(name: "ESCPOSTests", dependencies: ["ESCPOS"]),
-        .testTarget(name: "LedgerTests", dependencies: ["Ledger"]),
+        .testTarget(name: "LedgerTests", dependencies: ["Ledger", "CardReading"]),
         .testTarget(name: "LedgerStoreTests", dependencies: ["LedgerSQLite", "LedgerPostgres", "Ledger"]),
         .testTarget(name: "DevicesTests", dependencies: ["Devices", "TestSupport"]),
         .testTarget(name: "LocalAPITests", dependencies: ["LocalAPI", "CardReading"]),

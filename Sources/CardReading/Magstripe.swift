@@ -88,16 +88,18 @@ public enum TrackRead<Track: Sendable & Equatable>: Sendable, Equatable {
 }
 
 /// Track 1 (IATA, alphanumeric): `%B<PAN>^<NAME>^<YYMM><SSS><discretionary>?`.
+///
+/// The cardholder name is checked for its place and dropped: it is never kept, so nothing that
+/// holds a decoded swipe can log, store or forward it. Nor is the raw track (which holds it).
 public struct Track1: Sendable, Equatable {
     public var formatCode: Character
     public var pan: String
-    public var name: String
+    /// Whether the card carries a name (its text is not kept).
+    public var hasName: Bool
     /// YYMM, or nil when the card carries the `^` placeholder.
     public var expiry: String?
     public var serviceCode: String?
     public var discretionary: String
-    /// The data between the sentinels.
-    public var data: String
 
     /// Data characters between the sentinels: at most 76 (79 with SS, ES and LRC).
     public static let maximumDataLength = 76
@@ -115,8 +117,8 @@ public struct Track1: Sendable, Equatable {
         guard (1...19).contains(pan.count), pan.allSatisfy(\.isASCIIDigit) else { return .failure(.invalidPAN(track: 1)) }
         let (expiry, serviceCode, rest) = splitExpiryAndServiceCode(Array(fields[2]), placeholder: "^")
         return .success(Track1(
-            formatCode: Character(fc), pan: pan, name: String(fields[1]),
-            expiry: expiry, serviceCode: serviceCode, discretionary: rest, data: data))
+            formatCode: Character(fc), pan: pan, hasName: !fields[1].allSatisfy { $0 == " " },
+            expiry: expiry, serviceCode: serviceCode, discretionary: rest))
     }
 }
 

@@ -1,3 +1,5 @@
+/// Vendor JSON is read and written with ExactJSON; its users see it through this module.
+@_exported import ExactJSON
 import CardReading
 import Ledger
 

@@ -160,7 +160,6 @@ public final class ZmyleLedger: RemoteLedger {
         if let v = context.terminalId { meta["terminalId"] = v }
         if let v = context.cashier { meta["cashier"] = v }
         if let v = context.checkNumber { meta["receiptNumber"] = v }
-        if let i = context.idempotency { meta["giftbridgeRequest"] = i.requestHash }
         let key = context.idempotency.map { "gb-idem-" + String(SHA256.hash(Array(($0.scope + "\n" + $0.key).utf8)).hexString.prefix(40)) } ?? Self.newKey()
         let request = Zmyle.createIntent(giftcardId: giftcardId, accessToken: token, amount: amount, metadata: meta, idempotencyKey: key)
         let entry = OutboxEntry(

@@ -163,6 +163,11 @@ final class CardPipeline: Sendable {
                 return [reportError(reader: reader, reason: error.reasonCode, message: "not a wallet pass read: \(error)")].compactMap { $0 }
             }
         }
+        // A payment card goes no further: not kept as a read, not to the ledger, only its
+        // masked number in the error (and the shop's gift-card ranges, when it has them).
+        do throws(CardRefusal) { try config.cardGuard.check(card, field: "read") } catch {
+            return [reportError(reader: reader, reason: error.code, message: error.description)].compactMap { $0 }
+        }
         cardRead.warnings = warnings.isEmpty ? nil : warnings
         let readId = reads.insert(card)
         cardRead.readId = readId

@@ -92,7 +92,7 @@ public enum Daemon {
         let readers = ReaderService(configs: config.readers, pipeline: pipeline, events: events, logger: logger)
         let holdTimer = HoldExpiryService(ledger: measured, events: events, logger: logger)
         let backend = DaemonBackend(
-            config: config, ledger: measured, pipeline: pipeline, readers: readers.statuses, events: events, holdTimer: holdTimer,
+            config: config, ledger: measured, keyer: keyer, pipeline: pipeline, readers: readers.statuses, events: events, holdTimer: holdTimer,
             started: started)
         let notifier = SystemdNotifier(environment: environment)
 
@@ -115,9 +115,10 @@ public enum Daemon {
                 throw StartupError.cannotCreate("API socket: \(error)")
             }
         }
+        let limits = MoneyLimits(maximumPerOperation: config.maximumAmount)
         let api = APIListener(
             descriptor: apiSocket, what: inherited == nil ? config.socketPath : "the socket systemd passed (fd \(apiSocket))",
-            idleTimeout: idle, backend: backend, events: events, logger: logger, onReady: onReady)
+            idleTimeout: idle, backend: backend, events: events, limits: limits, logger: logger, onReady: onReady)
         let shutdown = ShutdownService(notifier: notifier, events: events, logger: logger)
         // Graceful shutdown runs from the last service to the first: first the shutdown service
         // (STOPPING=1, event streams end), then the printer, the API (its open streams are
@@ -130,7 +131,7 @@ public enum Daemon {
             }
             services.append(.init(service: APIListener(
                 descriptor: fd, what: "tcp \(tcp.host):\(tcp.port) (bearer token)", access: tcp.access, idleTimeout: idle,
-                backend: backend, events: events, logger: logger)))
+                backend: backend, events: events, limits: limits, logger: logger)))
         }
         if let spooler { services.append(.init(service: spooler)) }
         if let remote { services.append(.init(service: OutboxWorker(ledger: remote, logger: logger))) }
@@ -147,7 +148,13 @@ public enum Daemon {
     }
 
     /// Creates the state directory (mode 0750) and checks that the socket's directory is usable.
+    ///
+    /// Everything the daemon creates is for its user and group only (umask 027: files 0640 at
+    /// most, the card key 0600), and a state file an earlier version left readable by others is
+    /// made private.
     static func prepareDirectories(_ config: DaemonConfig) throws(StartupError) {
+        umask(0o027)
+        defer { makeStateFilesPrivate(config.stateDirectory) }
         do {
             try FileManager.default.createDirectory(atPath: config.stateDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o750])
         } catch {
@@ -166,6 +173,17 @@ public enum Daemon {
         }
         guard access(socketDir, W_OK | X_OK) == 0 else {
             throw .cannotCreate("the socket directory \(socketDir) is not writable by this user")
+        }
+    }
+
+    /// Takes the permissions of others off the regular files in the state directory.
+    static func makeStateFilesPrivate(_ directory: String) {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return }
+        for name in names {
+            let path = directory + "/" + name
+            var st = stat()
+            guard lstat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG, st.st_mode & 0o007 != 0 else { continue }
+            _ = chmod(path, st.st_mode & 0o770)
         }
     }
 

@@ -49,6 +49,7 @@ extension DaemonBackend {
         case .exchange:
             try refuse(["amount": r.amount != nil, "tip": r.tip != nil, "transactionId": r.transactionId != nil, "lastTransactionOnly": r.lastTransactionOnly != nil])
             guard let new = r.newCardInfo else { throw APIError(.badRequest, "missing_field", "field 'newCardInfo' is required: the inactive card that takes the balance") }
+            try refusePaymentCard(new, field: "newCardInfo")
             return .exchange(try resolveCard(r.cardInfo, readId: r.readId), to: new)
         case .reverse:
             try refuse(["amount": r.amount != nil, "tip": r.tip != nil, "cardInfo": r.cardInfo != nil, "readId": r.readId != nil, "newCardInfo": r.newCardInfo != nil])
@@ -72,10 +73,8 @@ extension DaemonBackend {
         let terminal = terminalId ?? config.shop.terminal
         var idempotency: Idempotency?
         if let key = idempotencyKey {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = .sortedKeys
-            let canonical = (try? encoder.encode(request)) ?? Data()
-            idempotency = Idempotency(scope: terminal ?? "default", key: key, requestHash: SHA256.hash(Array(operation.utf8) + [0] + Array(canonical)).hexString)
+            let (keyed, legacy) = keyer.fingerprints(operation: operation, request: request)
+            idempotency = Idempotency(scope: terminal ?? "default", key: key, requestHash: keyed, legacyRequestHash: legacy)
         }
         return OperationContext(
             storeCode: storeCode, terminalId: terminal, cashier: cashier, checkNumber: checkNumber, externalTransactionId: external,
@@ -141,6 +140,9 @@ extension DaemonBackend {
             currency = config.currency
         }
         let number = request.number.filter { $0 != " " && $0 != "-" }
+        do throws(CardRefusal) { try config.cardGuard.check(number: number, field: "number") } catch {
+            throw APIError(.unprocessableContent, error.code, error.description)
+        }
         guard (6...64).contains(number.count), number.allSatisfy({ $0.isLetter || $0.isNumber }) else {
             throw APIError(.badRequest, "invalid_field", "number must be 6 to 64 letters or digits")
         }

@@ -31,6 +31,8 @@ final class ReaderStatus: Sendable {
 struct DaemonBackend: APIBackend {
     let config: DaemonConfig
     let ledger: any LedgerStore
+    /// Keys the fingerprints of idempotent requests (the installation's card key).
+    let keyer: CardKeyer
     let pipeline: CardPipeline
     let readers: [ReaderStatus]
     let events: EventBus
@@ -113,7 +115,9 @@ struct DaemonBackend: APIBackend {
     /// The card a request names: its `cardInfo`, or the card of a recent read.
     func resolveCard(_ cardInfo: CardInfo?, readId: String?, field: String = "cardInfo") throws(APIError) -> CardInfo {
         switch (cardInfo, readId) {
-        case (let c?, nil): return c
+        case (let c?, nil):
+            try refusePaymentCard(c, field: field)
+            return c
         case (nil, let id?):
             guard let c = pipeline.reads.card(id) else {
                 throw APIError(.notFound, "read_not_found", "read id \(id) is unknown, already used or expired")
@@ -121,6 +125,14 @@ struct DaemonBackend: APIBackend {
             return c
         case (_?, _?): throw APIError(.badRequest, "ambiguous_card", "give either \(field) or readId, not both")
         case (nil, nil): throw APIError(.badRequest, "missing_field", "give \(field) or readId")
+        }
+    }
+
+    /// A payment card named by the POS goes to no ledger: 422 `payment_card`, with only its
+    /// masked number (422 `not_a_gift_card` outside the shop's `cards.ranges`).
+    func refusePaymentCard(_ card: CardInfo, field: String) throws(APIError) {
+        do throws(CardRefusal) { try config.cardGuard.check(card, field: field) } catch {
+            throw APIError(.unprocessableContent, error.code, error.description)
         }
     }
 

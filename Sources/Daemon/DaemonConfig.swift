@@ -187,6 +187,10 @@ public struct DaemonConfig: Sendable {
     public var readers: [ReaderConfig]
     /// The shop's rules for what a barcode is (`normalization.rules`), in order.
     public var normalizationRules: [NormalizationRule] = []
+    /// Payment cards are refused; with `cards.ranges`, so is every number outside the shop's ranges.
+    public var cardGuard = PaymentCardGuard()
+    /// The largest amount one operation may move (`ledger.max-amount`, minor units).
+    public var maximumAmount: Int64 = 1_000_000
     public var logLevel: Logger.Level
     /// The configuration file that was read, if any.
     public var configFile: String?
@@ -227,6 +231,7 @@ enum ConfigSchema {
         "readers.*.report-descriptor": .scalar, "readers.*.usb-id": .scalar, "readers.*.usb-serial": .scalar,
         "readers.*.usb-interface": .scalar,
         "normalization.rules": .list,
+        "cards.ranges": .list, "ledger.max-amount": .scalar,
     ]
 
     /// What the schema check found besides the keys: reader ids and normalization rules.
@@ -422,6 +427,13 @@ extension DaemonConfig {
             logLevel: try parse("log.level", default: .info, { Logger.Level(rawValue: $0) }, expected: "one of trace, debug, info, notice, warning, error, critical"),
             configFile: FileManager.default.fileExists(atPath: file) ? file : nil)
         config.normalizationRules = rules
+        config.cardGuard = PaymentCardGuard(giftCardRanges: try (list("cards.ranges") ?? []).map { (text) throws(ConfigError) in
+            guard let range = GiftCardRange(parsing: text.trimmingCharacters(in: .whitespaces)) else {
+                throw ConfigError(key: "cards.ranges", "'\(text)' is not PREFIX, PREFIX:LENGTH or PREFIX:MIN-MAX (e.g. 603571:16 or 600649:16-19)")
+            }
+            return range
+        })
+        config.maximumAmount = Int64(try int("ledger.max-amount", default: 1_000_000, range: 1...Int(MoneyLimits.maximumAmount)))
         if config.socketPath.utf8.count >= 108 {
             throw ConfigError(key: "api.socket", "the path is longer than a Unix socket path may be (107 bytes)")
         }

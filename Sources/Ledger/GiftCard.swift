@@ -99,6 +99,29 @@ public struct CardKeyer: Sendable {
         SHA256.hmac(key: key, message: Array(("reg:" + cardKey + ":" + code).utf8)).hexString
     }
 
+    /// The fingerprint of an idempotent request: HMAC-SHA-256 under the installation's key of
+    /// the operation and the request (canonical JSON with every card replaced by its keys, see
+    /// ``cardFields(_:)``). Without the key nothing about the card can be tested against it.
+    public func requestFingerprint(operation: String, request: [UInt8]) -> String {
+        Self.fingerprintPrefix + SHA256.hmac(key: key, message: Array(("idem:" + operation + "\u{0}").utf8) + request).hexString
+    }
+
+    /// What the migration turns an old, unkeyed request hash into (and what a request's old
+    /// hash is compared as): the hash keyed, so the stored value no longer tests card numbers.
+    public func legacyFingerprint(unkeyedHash: String) -> String {
+        Self.legacyFingerprintPrefix + SHA256.hmac(key: key, message: Array(("idem-v1:" + unkeyedHash).utf8)).hexString
+    }
+
+    public static let fingerprintPrefix = "v2:"
+    public static let legacyFingerprintPrefix = "v1:"
+
+    /// A card's fields as the fingerprint sees them: each value keyed under its field's name.
+    public func cardFields(_ fields: [String: String]) -> [String: String] {
+        Dictionary(uniqueKeysWithValues: fields.map { name, value in
+            (name, SHA256.hmac(key: key, message: Array(("field:" + name + ":" + value).utf8)).hexString)
+        })
+    }
+
     /// The card number a `CardInfo` names, with the field it came from.
     public static func cardNumber(in card: CardInfo) throws(LedgerError) -> String {
         if let n = card.printedCardNumber {

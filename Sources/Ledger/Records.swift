@@ -151,17 +151,30 @@ public struct OperationContext: Sendable, Equatable {
     }
 }
 
-/// An idempotency key: within `scope` (the till), the same key with the same request (by hash)
-/// gets the first answer; with another request it is a conflict.
+/// An idempotency key: within `scope` (the till), the same key with the same request (by its
+/// fingerprint) gets the first answer; with another request it is a conflict.
+///
+/// The fingerprint is keyed (``CardKeyer/requestFingerprint(operation:request:)``): a request
+/// holds card numbers, and an unkeyed hash of it next to the masked number would give the number
+/// back in a million guesses.
 public struct Idempotency: Sendable, Equatable {
     public var scope: String
     public var key: String
     public var requestHash: String
+    /// What a record written before fingerprints were keyed holds for this request (its old
+    /// hash, keyed by the migration), so that a retry across the upgrade still gets its answer.
+    public var legacyRequestHash: String?
 
-    public init(scope: String, key: String, requestHash: String) {
+    public init(scope: String, key: String, requestHash: String, legacyRequestHash: String? = nil) {
         self.scope = scope
         self.key = key
         self.requestHash = requestHash
+        self.legacyRequestHash = legacyRequestHash
+    }
+
+    /// Whether a stored fingerprint is this request's.
+    public func matches(stored: String) -> Bool {
+        stored == requestHash || (legacyRequestHash != nil && stored.hasPrefix(CardKeyer.legacyFingerprintPrefix) && stored == legacyRequestHash)
     }
 }
 

@@ -14,7 +14,7 @@ extension PostgresLedger {
             if let idem = context.idempotency {
                 try await self.exec(conn, "SELECT pg_advisory_xact_lock(hashtextextended(\(idem.scope + "\u{1F}" + idem.key), 0))")
                 if let row = try await self.one(conn, "SELECT request_hash, response FROM idempotency WHERE scope = \(idem.scope) AND key = \(idem.key)") {
-                    guard try row["request_hash"].decode(String.self) == idem.requestHash else { throw LedgerError.idempotencyConflict }
+                    guard idem.matches(stored: try row["request_hash"].decode(String.self)) else { throw LedgerError.idempotencyConflict }
                     return try JSONDecoder().decode(T.self, from: Data(try row["response"].decode(String.self).utf8))
                 }
             }

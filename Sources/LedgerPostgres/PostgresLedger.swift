@@ -97,6 +97,13 @@ public final class PostgresLedger: LedgerStore, Sendable {
             let current = try await self.one(conn, "SELECT coalesce(max(version), 0) AS v FROM giftbridge_schema")?["v"].decode(Int.self) ?? 0
             for migration in PostgresSchema.migrations where migration.version > current {
                 for statement in migration.statements { try await self.exec(conn, PostgresQuery(unsafeSQL: statement)) }
+                if migration.version == PostgresSchema.keyedFingerprints {
+                    for row in try await self.all(conn, "SELECT scope, key, request_hash FROM idempotency WHERE request_hash NOT LIKE 'v_:%'") {
+                        let keyed = self.keyer.legacyFingerprint(unkeyedHash: try row["request_hash"].decode(String.self))
+                        let scope = try row["scope"].decode(String.self), key = try row["key"].decode(String.self)
+                        try await self.exec(conn, "UPDATE idempotency SET request_hash = \(keyed) WHERE scope = \(scope) AND key = \(key)")
+                    }
+                }
                 let now = LedgerTime.timestamp(self.clock())
                 try await self.exec(conn, "INSERT INTO giftbridge_schema (version, applied_at) VALUES (\(migration.version), \(now))")
             }

@@ -2,6 +2,9 @@
 /// SQLite, applied in numbered migrations under an advisory lock (several tills may start at
 /// once).
 enum PostgresSchema {
+    /// The version that keys the idempotency fingerprints written before they were keyed.
+    static let keyedFingerprints = 2
+
     static let migrations: [(version: Int, statements: [String])] = [
         (1, [
             """
@@ -111,5 +114,8 @@ enum PostgresSchema {
             "CREATE INDEX prepaid_by_shop ON prepaid_txn(shop_uuid, seq)",
             "CREATE TRIGGER prepaid_txn_append_only BEFORE UPDATE OR DELETE ON prepaid_txn FOR EACH ROW EXECUTE FUNCTION giftbridge_append_only()",
         ]),
+        // Idempotency fingerprints are keyed: the old unkeyed hashes are keyed in place
+        // (PostgresLedger.migrate, CardKeyer.legacyFingerprint), so none tests card numbers.
+        (keyedFingerprints, []),
     ]
 }

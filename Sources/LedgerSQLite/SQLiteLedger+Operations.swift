@@ -45,7 +45,7 @@ extension SQLiteLedger {
                 if let idem = context.idempotency,
                     let row = try db.cachedRow(sql: "SELECT request_hash, response FROM idempotency WHERE scope = ? AND key = ?", arguments: [idem.scope, idem.key])
                 {
-                    guard row["request_hash"] as String == idem.requestHash else { throw LedgerError.idempotencyConflict }
+                    guard idem.matches(stored: row["request_hash"] as String) else { throw LedgerError.idempotencyConflict }
                     return try JSONDecoder().decode(T.self, from: Data((row["response"] as String).utf8))
                 }
                 try self.releaseExpiredHolds(db, now: now)

@@ -36,7 +36,7 @@ public final class SQLiteLedger: LedgerStore {
         }
         do {
             pool = try DatabasePool(path: path, configuration: config)
-            try Self.migrator.migrate(pool)
+            try Self.migrator(keyer).migrate(pool)
         } catch {
             throw .storageFailure("cannot open ledger database \(path): \(Self.describe(error))")
         }
@@ -46,7 +46,7 @@ public final class SQLiteLedger: LedgerStore {
         self.clock = clock
     }
 
-    static var migrator: DatabaseMigrator {
+    static func migrator(_ keyer: CardKeyer) -> DatabaseMigrator {
         var m = DatabaseMigrator()
         m.registerMigration("v1-cards") { db in
             try db.execute(sql: """
@@ -178,6 +178,15 @@ public final class SQLiteLedger: LedgerStore {
             try db.execute(sql: "CREATE INDEX prepaid_by_shop ON prepaid_txn(shop_uuid, seq)")
             try db.execute(sql: "CREATE TRIGGER prepaid_txn_no_update BEFORE UPDATE ON prepaid_txn BEGIN SELECT RAISE(ABORT, 'prepaid_txn is append-only'); END")
             try db.execute(sql: "CREATE TRIGGER prepaid_txn_no_delete BEFORE DELETE ON prepaid_txn BEGIN SELECT RAISE(ABORT, 'prepaid_txn is append-only'); END")
+        }
+        m.registerMigration("v4-keyed-fingerprints") { db in
+            // Idempotency fingerprints are keyed: the old unkeyed hashes are keyed in place, so
+            // none tests card numbers (CardKeyer.legacyFingerprint).
+            for row in try Row.fetchAll(db, sql: "SELECT scope, key, request_hash FROM idempotency WHERE request_hash NOT LIKE 'v_:%'") {
+                try db.execute(
+                    sql: "UPDATE idempotency SET request_hash = ? WHERE scope = ? AND key = ?",
+                    arguments: [keyer.legacyFingerprint(unkeyedHash: row["request_hash"]), row["scope"], row["key"]])
+            }
         }
         return m
     }

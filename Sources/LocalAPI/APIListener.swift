@@ -23,12 +23,13 @@ public struct APIListener: Service {
 
     public init(
         descriptor: Int32, what: String, access: TCPAccess? = nil, idleTimeout: Duration = APIServer.defaultIdleTimeout,
-        backend: some APIBackend, events: EventBus, logger: Logger, onReady: @escaping @Sendable () async -> Void = {}
+        backend: some APIBackend, events: EventBus, limits: MoneyLimits = MoneyLimits(), logger: Logger,
+        onReady: @escaping @Sendable () async -> Void = {}
     ) {
         self.descriptor = descriptor
         self.what = what
         self.idleTimeout = idleTimeout
-        self.responder = APIServer.router(backend: backend, events: events, access: access).buildResponder()
+        self.responder = APIServer.router(backend: backend, events: events, access: access, limits: limits).buildResponder()
         self.logger = logger
         self.onReady = onReady
     }

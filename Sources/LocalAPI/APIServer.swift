@@ -41,7 +41,8 @@ public enum APIServer {
 
     /// The router with every route, for the application and for tests.
     /// `access` guards the loopback TCP listener (token, CORS); the Unix socket has none.
-    public static func router(backend: some APIBackend, events: EventBus, access: TCPAccess? = nil) -> Router<APIRequestContext> {
+    /// `limits` are the money rules every amount in a request body passes (``MoneyLimits``).
+    public static func router(backend: some APIBackend, events: EventBus, access: TCPAccess? = nil, limits: MoneyLimits = MoneyLimits()) -> Router<APIRequestContext> {
         let router = Router(context: APIRequestContext.self)
         let table = RouteTable()
         router.add(middleware: JSONErrorMiddleware(routes: table))
@@ -59,12 +60,12 @@ public enum APIServer {
             Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.json)))
         }
         v1.post("gift/balance") { request, context in
-            let body = try await BalanceRequest.decodeStrictly(collect(request))
+            let body = try await BalanceRequest.decodeStrictly(collect(request), limits: limits)
             return try json(await backend.balance(body))
         }
         for operation in GiftOperation.allCases {
             v1.post("gift/\(operation.rawValue)") { request, context in
-                let body = try await GiftOperationRequest.decodeStrictly(collect(request), idempotencyHeader: request)
+                let body = try await GiftOperationRequest.decodeStrictly(collect(request), idempotencyHeader: request, limits: limits)
                 return try json(await backend.gift(operation, body))
             }
         }
@@ -75,24 +76,24 @@ public enum APIServer {
             return try json(await backend.transaction(id: id))
         }
         v1.post("holds") { request, context in
-            let body = try await HoldRequest.decodeStrictly(collect(request), idempotencyHeader: request)
+            let body = try await HoldRequest.decodeStrictly(collect(request), idempotencyHeader: request, limits: limits)
             return try json(await backend.reserveHold(body), status: .created)
         }
         v1.get("holds/:id") { _, context in try json(await backend.hold(id: context.parameters.get("id") ?? "")) }
         v1.post("holds/:id/confirm") { request, context in
-            let body = try await HoldActionRequest.decodeStrictly(collect(request, allowEmpty: true), idempotencyHeader: request)
+            let body = try await HoldActionRequest.decodeStrictly(collect(request, allowEmpty: true), idempotencyHeader: request, limits: limits)
             return try json(await backend.confirmHold(id: context.parameters.get("id") ?? "", body))
         }
         v1.post("holds/:id/cancel") { request, context in
-            let body = try await HoldActionRequest.decodeStrictly(collect(request, allowEmpty: true), idempotencyHeader: request)
+            let body = try await HoldActionRequest.decodeStrictly(collect(request, allowEmpty: true), idempotencyHeader: request, limits: limits)
             return try json(await backend.cancelHold(id: context.parameters.get("id") ?? "", body))
         }
         v1.post("cards") { request, context in
-            let body = try await NewCardRequest.decodeStrictly(collect(request))
+            let body = try await NewCardRequest.decodeStrictly(collect(request), limits: limits)
             return try json(await backend.addCard(body), status: .created)
         }
         v1.post("prepaid/transactions") { request, context in
-            let body = try await PrepaidTransactionRequest.decodeStrictly(collect(request), idempotencyHeader: request)
+            let body = try await PrepaidTransactionRequest.decodeStrictly(collect(request), idempotencyHeader: request, limits: limits)
             return try json(await backend.prepaidTransaction(body), status: .created)
         }
         v1.get("prepaid/transactions") { request, context in
@@ -118,10 +119,10 @@ public enum APIServer {
             try json(await backend.prepaidBalance(contactUuid: context.parameters.get("uuid") ?? ""))
         }
         v1.post("contacts") { request, context in
-            try json(await backend.addContact(NewContactRequest.decodeStrictly(collect(request))), status: .created)
+            try json(await backend.addContact(NewContactRequest.decodeStrictly(collect(request), limits: limits)), status: .created)
         }
         v1.post("shops") { request, context in
-            try json(await backend.addShop(NewShopRequest.decodeStrictly(collect(request))), status: .created)
+            try json(await backend.addShop(NewShopRequest.decodeStrictly(collect(request), limits: limits)), status: .created)
         }
         v1.get("printers") { _, _ in try json(await backend.printers()) }
         v1.post("print") { request, _ in
@@ -141,7 +142,7 @@ public enum APIServer {
             return try json(await backend.cancelPrintJob(id: id))
         }
         v1.post("simulate/swipe") { request, context in
-            let body = try await SimulateSwipeRequest.decodeStrictly(collect(request))
+            let body = try await SimulateSwipeRequest.decodeStrictly(collect(request), limits: limits)
             return try json(await backend.simulateSwipe(body), status: .accepted)
         }
         v1.get("events") { request, _ in

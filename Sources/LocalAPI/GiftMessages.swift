@@ -58,6 +58,7 @@ public struct GiftOperationRequest: Codable, Sendable, Equatable, StrictlyDecoda
         "lastTransactionOnly", "storeCode", "terminalId", "cashier", "checkNumber", "idempotencyKey",
     ]
     public static let nested: [String: Set<String>] = ["cardInfo": CardInfo.fieldNames, "newCardInfo": CardInfo.fieldNames]
+    public static let moneyFields: [String: MoneyLimits.Field] = ["amount": .positive, "tip": .nonNegative]
 }
 
 /// An amount in a reply: integer minor units and the exact decimal string.
@@ -166,6 +167,7 @@ public struct HoldRequest: Codable, Sendable, Equatable, StrictlyDecodable {
 
     public static let fields: Set<String> = ["cardInfo", "readId", "amount", "currency", "metadata", "terminalId", "idempotencyKey"]
     public static let nested: [String: Set<String>] = ["cardInfo": CardInfo.fieldNames]
+    public static let moneyFields: [String: MoneyLimits.Field] = ["amount": .positive]
 }
 
 /// `POST /v1/holds/{id}/confirm` and `/cancel`: all fields optional.
@@ -242,4 +244,5 @@ public struct NewCardRequest: Codable, Sendable, Equatable, StrictlyDecodable {
 
     public static let fields: Set<String> = ["number", "balance", "currency", "form", "status", "maximumBalance", "expiresOn", "registrationCode"]
     public static let nested: [String: Set<String>] = [:]
+    public static let moneyFields: [String: MoneyLimits.Field] = ["balance": .nonNegative, "maximumBalance": .unbounded]
 }

@@ -251,28 +251,30 @@ public struct SimulateSwipeRequest: Codable, Sendable, StrictlyDecodable {
 public protocol StrictlyDecodable: Decodable {
     static var fields: Set<String> { get }
     static var nested: [String: Set<String>] { get }
+    /// The members that carry money, and what each may hold (``MoneyLimits``).
+    static var moneyFields: [String: MoneyLimits.Field] { get }
 }
 
 extension StrictlyDecodable {
-    /// Decodes JSON, refusing unknown fields (a misspelt field would otherwise be silently
-    /// ignored) and naming the field or value that is wrong.
-    public static func decodeStrictly(_ data: Data) throws(APIError) -> Self {
-        guard let object = try? JSONSerialization.jsonObject(with: data) else {
-            throw APIError(.badRequest, "malformed_json", "the request body is not valid JSON")
+    public static var moneyFields: [String: MoneyLimits.Field] { [:] }
+
+    /// Decodes JSON, refusing what is not RFC 8259 (``StrictJSON``), unknown fields (a misspelt
+    /// field would otherwise be silently ignored) and amounts outside `limits`, and naming the
+    /// field or value that is wrong.
+    public static func decodeStrictly(_ data: Data, limits: MoneyLimits = MoneyLimits()) throws(APIError) -> Self {
+        let members = try StrictJSON.check(data)
+        for key in members.keys.sorted() where !fields.contains(key) {
+            throw APIError(.badRequest, "unknown_field", "unknown field '\(key)'; expected one of \(fields.sorted().joined(separator: ", "))")
         }
-        guard let dict = object as? [String: Any] else {
-            throw APIError(.badRequest, "malformed_json", "the request body must be a JSON object")
-        }
-        for key in dict.keys.sorted() {
-            guard fields.contains(key) else {
-                throw APIError(.badRequest, "unknown_field", "unknown field '\(key)'; expected one of \(fields.sorted().joined(separator: ", "))")
-            }
-            if let allowed = nested[key], let inner = dict[key] as? [String: Any] {
+        if !nested.isEmpty, let dict = try? JSONSerialization.jsonObject(with: data) as? [String: Any] {
+            for (key, allowed) in nested.sorted(by: { $0.key < $1.key }) {
+                guard let inner = dict[key] as? [String: Any] else { continue }
                 for innerKey in inner.keys.sorted() where !allowed.contains(innerKey) {
                     throw APIError(.badRequest, "unknown_field", "unknown field '\(key).\(innerKey)'; expected one of \(allowed.sorted().joined(separator: ", "))")
                 }
             }
         }
+        try limits.check(members, fields: moneyFields)
         do {
             return try JSONDecoder().decode(Self.self, from: data)
         } catch let DecodingError.typeMismatch(type, ctx) {
@@ -299,8 +301,8 @@ extension HoldRequest: IdempotentRequest {}
 extension HoldActionRequest: IdempotentRequest {}
 
 extension IdempotentRequest {
-    static func decodeStrictly(_ data: Data, idempotencyHeader request: Request) throws(APIError) -> Self {
-        var value = try decodeStrictly(data)
+    static func decodeStrictly(_ data: Data, idempotencyHeader request: Request, limits: MoneyLimits) throws(APIError) -> Self {
+        var value = try decodeStrictly(data, limits: limits)
         if let header = request.headers.first(where: { $0.name.canonicalName == "idempotency-key" })?.value {
             if let key = value.idempotencyKey, key != header {
                 throw APIError(.badRequest, "idempotency_key_mismatch", "the Idempotency-Key header and idempotencyKey differ")

@@ -8,7 +8,7 @@ public enum OpenAPIDocument {
   "info": {
     "title": "giftbridge local API",
     "version": "1",
-    "description": "HTTP/1.1 + JSON on the daemon's Unix socket (`curl --unix-socket /run/giftbridge/api.sock http://localhost/v1/health`). Amounts are integer minor units of the card's currency; replies carry masked card numbers only (at most the first 6 and last 4 characters). Request bodies are limited to 64 KiB and unknown fields are refused (400 `unknown_field`); an optional field that is `null` counts as absent. Errors are `{\"error\": {\"code\", \"message\"}}` with a fitting status."
+    "description": "HTTP/1.1 + JSON on the daemon's Unix socket (`curl --unix-socket /run/giftbridge/api.sock http://localhost/v1/health`). Amounts are integer minor units of the card's currency; replies carry masked card numbers only (at most the first 6 and last 4 characters). Request bodies are limited to 64 KiB, must be RFC 8259 JSON (duplicate members, trailing commas and the like are 400 `malformed_json`) and unknown fields are refused (400 `unknown_field`); an amount is a JSON integer written as one (no fraction, no exponent) of at most 2^53 − 1, and at most `ledger.max-amount` per operation (422 `amount_too_large`); a payment card is refused wherever a card is named (422 `payment_card`); an optional field that is `null` counts as absent. Errors are `{\"error\": {\"code\", \"message\"}}` with a fitting status."
   },
   "servers": [
     {"url": "http://localhost", "description": "The Unix socket (api.socket); its file mode and group decide who may connect."},
@@ -687,7 +687,7 @@ public enum OpenAPIDocument {
             "type": "integer",
             "format": "int64",
             "minimum": 1,
-            "maximum": 9223372036854775807,
+            "maximum": 9007199254740991,
             "description": "Integer minor units of the card's currency (e.g. cents), more than zero."
           },
           "externalTransactionId": {
@@ -740,14 +740,14 @@ public enum OpenAPIDocument {
             "type": "integer",
             "format": "int64",
             "minimum": 1,
-            "maximum": 9223372036854775807,
+            "maximum": 9007199254740991,
             "description": "Integer minor units of the card's currency (e.g. cents), more than zero."
           },
           "tip": {
             "type": ["integer", "null"],
             "format": "int64",
             "minimum": 0,
-            "maximum": 9223372036854775807,
+            "maximum": 9007199254740991,
             "description": "Tip in minor units (default 0)."
           },
           "externalTransactionId": {
@@ -1065,7 +1065,7 @@ public enum OpenAPIDocument {
             "type": "integer",
             "format": "int64",
             "minimum": 1,
-            "maximum": 9223372036854775807,
+            "maximum": 9007199254740991,
             "description": "Integer minor units of the card's currency (e.g. cents), more than zero."
           },
           "currency": {
@@ -1157,7 +1157,7 @@ public enum OpenAPIDocument {
             "type": ["integer", "null"],
             "format": "int64",
             "minimum": 0,
-            "maximum": 9223372036854775807,
+            "maximum": 9007199254740991,
             "description": "Initial balance in minor units (default 0)."
           },
           "currency": {
@@ -1171,7 +1171,7 @@ public enum OpenAPIDocument {
             "type": ["integer", "null"],
             "format": "int64",
             "minimum": 0,
-            "maximum": 9223372036854775807,
+            "maximum": 9007199254740991,
             "description": "Largest balance the card may hold, minor units (at least `balance`)."
           },
           "expiresOn": {"type": ["string", "null"], "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$", "description": "`YYYY-MM-DD`."},
@@ -1190,8 +1190,8 @@ public enum OpenAPIDocument {
           "amount": {
             "type": "integer",
             "format": "int64",
-            "minimum": -9223372036854775808,
-            "maximum": 9223372036854775807,
+            "minimum": -9007199254740991,
+            "maximum": 9007199254740991,
             "not": {"const": 0},
             "description": "Signed minor units, not zero: positive adds to the balance, negative takes from it."
           },
@@ -1640,7 +1640,7 @@ public enum OpenAPIDocument {
     },
     "responses": {
       "E400": {
-        "description": "The request is malformed, names an unknown field, or misses or misuses one (`malformed_json`, `unknown_field`, `missing_field`, `invalid_field`, `invalid_request`, …).",
+        "description": "The request is malformed, names an unknown field, or misses or misuses one (`malformed_json` for anything that is not RFC 8259 JSON — duplicate members, trailing commas, leading zeros; `unknown_field`, `missing_field`, `invalid_field`, `invalid_amount` for an amount with a fraction or exponent, out of range or beyond 2^53 − 1; `invalid_request`, …).",
         "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
       },
       "E403": {
@@ -1660,7 +1660,7 @@ public enum OpenAPIDocument {
         "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
       },
       "E422": {
-        "description": "Well formed, but the ledger refuses it (`card_inactive`, `card_blocked`, `card_retired`, `card_expired`, `insufficient_funds`, `maximum_balance_exceeded`, `card_cannot_be_loaded`, `not_reversible`, `unsupported_card_identifier`).",
+        "description": "Well formed, but refused: `payment_card` (a payment card's number, track data or barcode: never passed to a ledger), `not_a_gift_card` (outside the shop's `cards.ranges`), `amount_too_large` (more than `ledger.max-amount`), or the ledger refuses it (`card_inactive`, `card_blocked`, `card_retired`, `card_expired`, `insufficient_funds`, `maximum_balance_exceeded`, `card_cannot_be_loaded`, `not_reversible`, `unsupported_card_identifier`).",
         "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
       },
       "E503": {

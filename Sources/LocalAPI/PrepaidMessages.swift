@@ -20,6 +20,7 @@ public struct PrepaidTransactionRequest: Codable, Sendable, Equatable, StrictlyD
 
     public static let fields: Set<String> = ["contactUuid", "contactIdentifierValue", "amount", "shopUuid", "idempotencyKey"]
     public static let nested: [String: Set<String>] = [:]
+    public static let moneyFields: [String: MoneyLimits.Field] = ["amount": .nonZero]
 }
 
 extension PrepaidTransactionRequest: IdempotentRequest {}

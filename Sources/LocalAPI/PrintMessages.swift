@@ -33,6 +33,7 @@ public struct PrintRequest: Sendable {
     }
 
     public static func decode(_ body: Data) throws(APIError) -> PrintRequest {
+        _ = try StrictJSON.check(body)
         guard let object = try? JSONSerialization.jsonObject(with: body) else {
             throw APIError(.badRequest, "malformed_json", "the request body is not valid JSON")
         }

@@ -145,6 +145,15 @@ struct Decode: ParsableCommand {
     /// CardInfo as JSON; card data masked unless --reveal.
     func cardInfoJSON(_ c: CardInfo) -> [String: String] {
         var out: [String: String] = [:]
+        // A payment card is never shown in full, not even on a technician's screen.
+        let reveal: Bool
+        do throws(CardRefusal) {
+            try PaymentCardGuard().check(c)
+            reveal = self.reveal
+        } catch {
+            reveal = false
+            out["refused"] = error.code
+        }
         func hide(_ s: String) -> String { reveal ? s : PAN.mask(s) }
         if let v = c.printedCardNumber { out["printedCardNumber"] = hide(v) }
         if let v = c.trackInfo {

@@ -80,7 +80,9 @@ import Testing
         guard case .ok(let t1) = swipe.track1 else { Issue.record("no track 1"); return }
         #expect(t1.formatCode == "B")
         #expect(t1.pan == "6035710000000000")
-        #expect(t1.name == "GIFT/CARD")
+        // The cardholder name is never kept: not in the track, not anywhere in the swipe.
+        #expect(t1.hasName)
+        #expect(!String(reflecting: swipe).contains("GIFT"))
         #expect(t1.expiry == "4912")
         #expect(t1.serviceCode == "120")
         #expect(swipe.goodTracks == [1, 2])

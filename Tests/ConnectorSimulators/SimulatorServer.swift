@@ -120,6 +120,9 @@ public final class SimulatorServer: Sendable {
     /// How many requests reached `path` (any method).
     public func count(_ path: String) -> Int { counts.withLock { $0[path] ?? 0 } }
 
+    /// How many requests reached the simulator at all.
+    public var requestCount: Int { counts.withLock { $0.values.reduce(0, +) } }
+
     func counted(_ path: String) { counts.withLock { $0[path, default: 0] += 1 } }
 
     /// Starts serving `router` on 127.0.0.1 (a free port); returns when it accepts.

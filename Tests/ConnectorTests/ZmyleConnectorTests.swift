@@ -146,6 +146,9 @@ let ztoken = "tok-\(String(repeating: "a", count: 12))"
         let h1 = try await rig.ledger.reserveHold(zcard(n), amount: 300, metadata: [:], context: OperationContext(idempotency: Idempotency(scope: "till-1", key: "k-2", requestHash: "h3")))
         let h2 = try await rig.ledger.reserveHold(zcard(n), amount: 300, metadata: [:], context: OperationContext(idempotency: Idempotency(scope: "till-1", key: "k-2", requestHash: "h3")))
         #expect(h1.id == h2.id)
+        // What zmyle keeps with the intent holds nothing derived from the request's card (the
+        // request fingerprint stays at the till).
+        #expect(!h1.metadata.keys.contains("giftbridgeRequest") && !h1.metadata.values.contains { $0.contains("h3") || $0.contains(n) })
         #expect(try await rig.sim.funds(n) == (4000, 3700))
     }
 

@@ -25,6 +25,17 @@ import TestSupport
         return (p.terminationStatus, text.split(separator: "\n").map { json(String($0)) })
     }
 
+    @Test func aPaymentCardIsNeverRevealed() throws {
+        let (_, lines) = try decode(["--reveal", "--text", "%B4111111111111111^DOE/JOHN^29121010000?;4111111111111111=29121010000?", "--text", "5555555555554444"])
+        let text = lines.map { String(describing: $0) }.joined()
+        #expect(!text.contains("4111111111111111") && !text.contains("5555555555554444") && !text.contains("DOE") && !text.contains("29121010000"))
+        #expect((lines[0]["cardInfo"] as? [String: Any])?["refused"] as? String == "payment_card")
+        #expect((lines[1]["cardInfo"] as? [String: Any])?["refused"] as? String == "payment_card")
+        // A gift card is still shown in full with --reveal.
+        let (_, gift) = try decode(["--reveal", "--text", ";6035710000000000=49121200?"])
+        #expect((gift[0]["cardInfo"] as? [String: Any])?["printedCardNumber"] as? String == "6035710000000000")
+    }
+
     @Test func textStdinAndErrors() throws {
         let (status, lines) = try decode(["--text", ";6035710000000000=49121200?", "--text", ";6035710000000000=49121200?3", "--lrc", "present"])
         #expect(status == 1)

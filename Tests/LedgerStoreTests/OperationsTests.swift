@@ -101,6 +101,26 @@ final class OpsFixture: @unchecked Sendable {
         }
     }
 
+    /// The first column of every row a query returns, as text, read around the store.
+    func rawStrings(_ sql: String) async throws -> [String] {
+        if let pgClient {
+            var out: [String] = []
+            for try await row in try await pgClient.query(PostgresQuery(unsafeSQL: sql)) { out.append(try row.decode(String.self)) }
+            return out
+        }
+        let db = try DatabaseQueue(path: dir + "/ledger.sqlite")
+        return try await db.read { try String.fetchAll($0, sql: sql) }
+    }
+
+    /// Opens the store again (SQLite) or migrates it again (PostgreSQL): what a restart does.
+    func reopen() async throws -> any LedgerStore {
+        if let pg = ledger as? PostgresLedger {
+            try await pg.migrate()
+            return pg
+        }
+        return try SQLiteLedger(path: dir + "/ledger.sqlite", keyer: keyer, clock: { [clockBox] in clockBox!.read() })
+    }
+
     /// balance = Σ transactions, held = Σ open holds, 0 ≤ held ≤ balance, for every card.
     func checkInvariants() async throws {
         #expect(try await ledger.verifyInvariants() == [])

@@ -111,9 +111,11 @@ public enum JSONValue: Sendable, Equatable {
         public var description: String { "malformed JSON at byte \(offset): \(why)" }
     }
 
-    /// Parses one JSON document (RFC 8259), at most 64 levels deep.
-    public static func parse(_ bytes: [UInt8]) throws(ParseError) -> JSONValue {
-        var p = Parser(bytes: bytes)
+    /// Parses one JSON document (RFC 8259), at most `maximumDepth` levels deep. With
+    /// `uniqueKeys`, an object that names a member twice is refused (RFC 8259 leaves its meaning
+    /// open; a request body must not have one).
+    public static func parse(_ bytes: [UInt8], uniqueKeys: Bool = false, maximumDepth: Int = 64) throws(ParseError) -> JSONValue {
+        var p = Parser(bytes: bytes, uniqueKeys: uniqueKeys, maximumDepth: maximumDepth)
         p.skipSpace()
         let v = try p.value(depth: 0)
         p.skipSpace()
@@ -125,6 +127,8 @@ public enum JSONValue: Sendable, Equatable {
 
     private struct Parser {
         let bytes: [UInt8]
+        let uniqueKeys: Bool
+        let maximumDepth: Int
         var i = 0
 
         mutating func skipSpace() {
@@ -140,7 +144,7 @@ public enum JSONValue: Sendable, Equatable {
         }
 
         mutating func value(depth: Int) throws(ParseError) -> JSONValue {
-            guard depth < 64 else { throw fail("nested too deeply") }
+            guard depth < maximumDepth else { throw fail("nested too deeply") }
             guard i < bytes.count else { throw fail("unexpected end") }
             switch bytes[i] {
             case UInt8(ascii: "n"): try expect("null"); return .null
@@ -169,7 +173,9 @@ public enum JSONValue: Sendable, Equatable {
                 while true {
                     skipSpace()
                     guard i < bytes.count, bytes[i] == UInt8(ascii: "\"") else { throw fail("expected a key") }
+                    let keyAt = i
                     let key = try string()
+                    if uniqueKeys, pairs.contains(where: { $0.0 == key }) { throw ParseError(offset: keyAt, why: "the member '\(key)' appears twice") }
                     skipSpace()
                     guard i < bytes.count, bytes[i] == UInt8(ascii: ":") else { throw fail("expected :") }
                     i += 1
@@ -193,7 +199,10 @@ public enum JSONValue: Sendable, Equatable {
                 return i - s
             }
             if i < bytes.count, bytes[i] == UInt8(ascii: "-") { i += 1 }
-            guard digits() > 0 else { throw fail("expected a value") }
+            let intStart = i
+            let intDigits = digits()
+            guard intDigits > 0 else { throw fail("expected a value") }
+            guard intDigits == 1 || bytes[intStart] != UInt8(ascii: "0") else { throw ParseError(offset: intStart, why: "a number with a leading zero") }
             if i < bytes.count, bytes[i] == UInt8(ascii: ".") {
                 i += 1
                 guard digits() > 0 else { throw fail("expected digits after the decimal point") }
