@@ -1,3 +1,4 @@
+import CardReading
 import ESCPOS
 import Foundation
 import Ledger
@@ -71,7 +72,19 @@ extension DaemonBackend {
     static func decodeDocument(template: String, json: Data) throws(APIError) -> ReceiptDocument {
         let keys = ((try? JSONSerialization.jsonObject(with: json)) as? [String: Any])?.keys.map { $0 } ?? []
         do {
-            return try ReceiptDocument.make(template: template, keys: keys) { try JSONDecoder().decode($0, from: json) }
+            // A card number the POS put in the data is printed masked, as every receipt's is.
+            switch try ReceiptDocument.make(template: template, keys: keys, decode: { try JSONDecoder().decode($0, from: json) }) {
+            case .balance(var d):
+                d.maskedCardNumber = PAN.mask(d.maskedCardNumber)
+                return .balance(d)
+            case .transaction(var d):
+                d.maskedCardNumber = PAN.mask(d.maskedCardNumber)
+                d.fromCard = d.fromCard.map(PAN.mask)
+                return .transaction(d)
+            case .hold(var d):
+                d.maskedCardNumber = PAN.mask(d.maskedCardNumber)
+                return .hold(d)
+            }
         } catch {
             throw APIError(.badRequest, error.code, "data: \(error)")
         }

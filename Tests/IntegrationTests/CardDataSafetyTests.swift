@@ -110,12 +110,18 @@ import TestSupport
         }
         // Nothing reached the provider, no read was kept, nothing was printed.
         #expect(sim.server.requestCount == before)
-        #expect(try Self.files(under: dir.file("s")).isEmpty == false)
+        #expect((FileManager.default.contents(atPath: dir.file("receipts.escpos")) ?? Data()).isEmpty)
+        // A POS that puts a full number into a receipt's data gets it printed masked.
+        let slip = #"{"template":"transaction","data":{"kind":"exchange","transactionId":"1","maskedCardNumber":"4111111111111111","fromCard":"5555555555554444","amount":"1.00","newBalance":"1.00","printedAt":"now"}}"#
+        #expect(try await post("/v1/print", slip).0 == 201)
+        let deadline = Date().addingTimeInterval(10)
+        while (FileManager.default.contents(atPath: dir.file("receipts.escpos")) ?? Data()).isEmpty, Date() < deadline { usleep(50_000) }
+        let printed = FileManager.default.contents(atPath: dir.file("receipts.escpos")) ?? Data()
+        #expect(printed.contains(Data("411111******1111".utf8)) && printed.contains(Data("555555******4444".utf8)))
         let metrics = try client.get("/metrics").text
         _ = try daemon.terminate()
         let sse = stream.all.map { "\($0.event) \($0.data)" }.joined(separator: "\n")
         #expect(!sse.contains("card.read") && !sse.contains("gift.balance") && !sse.contains("gift.error"), "no read reached a ledger")
-        #expect((FileManager.default.contents(atPath: dir.file("receipts.escpos")) ?? Data()).isEmpty)
         let log = daemon.log
         #expect(log.contains("payment_card"), "the log says what happened (at trace)")
         Self.expectNothingOf(
