@@ -91,7 +91,7 @@ extension DaemonBackend {
     }
 
     func reserveHold(_ request: HoldRequest) async throws(APIError) -> HoldReply {
-        guard request.amount > 0 else { throw APIError(.badRequest, "invalid_amount", "field 'amount' must be more than zero") }
+        do { try Rules.requirePositive(request.amount) } catch { throw Self.apiError(error) }
         if let metadata = request.metadata, metadata.count > 50 || metadata.contains(where: { $0.key.count > 40 || $0.value.count > 500 }) {
             throw APIError(.badRequest, "invalid_field", "metadata: at most 50 keys of up to 40 characters, values up to 500")
         }

@@ -167,6 +167,11 @@ import TestSupport
         #expect(s2 == 404)
         #expect(try d.process.terminate().status == 0)
     }
+
+    static func error(_ reply: [String: Any]) -> (code: String?, message: String?, vendor: [String: String]?) {
+        let e = reply["error"] as? [String: Any]
+        return (e?["code"] as? String, e?["message"] as? String, e?["vendorCodes"] as? [String: String])
+    }
 }
 
 @Suite(.serialized) struct GiftCLITests {
@@ -258,6 +263,30 @@ import TestSupport
         #expect(try client.get("/v1/prepaid/transactions?limit=0").status == 400)
         #expect(try client.get("/v1/prepaid/transactions?colour=red").status == 400)
         #expect(try client.get("/v1/contacts/nobody/prepaid-balance").status == 404)
+        #expect(try daemon.terminate().status == 0)
+    }
+
+    /// Prepaid refusals carry Piggy's prepaid codes, not its giftcard ones.
+    @Test func prepaidRefusalsCarryPiggysPrepaidCodes() throws {
+        let dir = try TemporaryDirectory()
+        let daemon = try DaemonProcess(arguments: ["--demo", "--state-dir", dir.file("s")], dir: dir)
+        try daemon.waitUntilReady()
+        let client = UnixHTTPClient(socketPath: dir.file("s/api.sock"))
+        func refusal(_ method: String, _ path: String, _ body: String? = nil) throws -> (Int, String?, String?) {
+            let r = try client.request(method, path, body: Array((body ?? "").utf8), headers: body == nil ? [:] : ["Content-Type": "application/json"])
+            let e = GiftAPITests.error(json(r.text))
+            return (r.status, e.code, e.vendor?["piggy"])
+        }
+        let tooLow = try refusal("POST", "/v1/prepaid/transactions", #"{"contactUuid":"demo-contact-2","amount":-1,"shopUuid":"demo-shop"}"#)
+        #expect(tooLow.0 == 422 && tooLow.1 == "insufficient_funds" && tooLow.2 == "60004")
+        let noContact = try refusal("POST", "/v1/prepaid/transactions", #"{"contactUuid":"nobody","amount":100,"shopUuid":"demo-shop"}"#)
+        #expect(noContact.0 == 404 && noContact.1 == "contact_not_found" && noContact.2 == "55031")
+        let noShop = try refusal("POST", "/v1/prepaid/transactions", #"{"contactUuid":"demo-contact-1","amount":100,"shopUuid":"nowhere"}"#)
+        #expect(noShop.0 == 404 && noShop.1 == "shop_not_found" && noShop.2 == "60003")
+        let noTransaction = try refusal("POST", "/v1/prepaid/transactions/nope/reverse")
+        #expect(noTransaction.0 == 404 && noTransaction.1 == "transaction_not_found" && noTransaction.2 == "1008")
+        let noBalance = try refusal("GET", "/v1/contacts/nobody/prepaid-balance")
+        #expect(noBalance.0 == 404 && noBalance.2 == "55031")
         #expect(try daemon.terminate().status == 0)
     }
 }

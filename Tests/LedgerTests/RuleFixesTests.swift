@@ -4,7 +4,7 @@ import Testing
 @testable import Ledger
 
 /// The ledger rules of the safety review (item 5): reversing sales, currencies of reversals,
-/// expiry dates, card numbers, digital cards loaded once.
+/// expiry dates, card numbers, prepaid and hold vendor codes, digital cards loaded once.
 @Suite struct RuleFixesTests {
     let today = "2026-11-21"
     func card(_ status: CardStatus = .active, form: CardForm = .physical, balance: Int64 = 5000, held: Int64 = 0, loads: Int = 1) -> GiftCardState {
@@ -76,6 +76,29 @@ import Testing
             try CardKeyer.cardNumber(in: CardInfo(barcode: fullwidth))
         }
         #expect(try CardKeyer.cardNumber(in: CardInfo(printedCardNumber: "6035 7100 0000 0000")) == "6035 7100 0000 0000")
+    }
+
+    @Test func prepaidRefusalsCarryPiggysPrepaidCodes() {
+        #expect(LedgerError.contactNotFound.piggyCode(prepaid: true) == 55031)
+        #expect(LedgerError.shopNotFound.piggyCode(prepaid: true) == 60003)
+        #expect(LedgerError.insufficientFunds.piggyCode(prepaid: true) == 60004)
+        #expect(LedgerError.transactionNotFound.piggyCode(prepaid: true) == 1008)
+        // No giftcard code on a prepaid refusal.
+        #expect(LedgerError.maximumBalanceExceeded.piggyCode(prepaid: true) == nil)
+        // The giftcard API keeps its codes.
+        #expect(LedgerError.insufficientFunds.piggyCode == 5003)
+        #expect(LedgerError.transactionNotFound.piggyCode == 5010)
+    }
+
+    @Test func holdRefusalsCarryZmylesCodes() {
+        #expect(throws: LedgerError.invalidAmount("amount must be more than zero")) { try Rules.requirePositive(0) }
+        #expect(throws: LedgerError.invalidAmount("amount must be more than zero")) { try Rules.requirePositive(-5) }
+        #expect(LedgerError.invalidAmount("amount must be more than zero").zmyleCode == "api:io:malformedNumber")
+        #expect(throws: LedgerError.insufficientFunds) { try Rules.reserve(card(), amount: eur(5001), today: today) }
+        #expect(LedgerError.insufficientFunds.zmyleCode == "api:biz:insufficientFunds")
+        for refusal in [LedgerError.cardInactive, .cardBlocked, .cardRetired, .cardExpired, .cardNotFound, .registrationCodeMismatch] {
+            #expect(refusal.zmyleCode != nil, "\(refusal)")
+        }
     }
 
     @Test func aDigitalCardIsLoadedOnce() throws {
