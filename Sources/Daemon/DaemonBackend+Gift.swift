@@ -141,8 +141,8 @@ extension DaemonBackend {
             currency = config.currency
         }
         let number = request.number.filter { $0 != " " && $0 != "-" }
-        guard (6...64).contains(number.count), number.allSatisfy({ $0.isLetter || $0.isNumber }) else {
-            throw APIError(.badRequest, "invalid_field", "number must be 6 to 64 letters or digits")
+        guard number.count >= 6, Rules.isCardNumber(number) else {
+            throw APIError(.badRequest, "invalid_field", "number must be 6 to 64 ASCII letters or digits")
         }
         guard let form = CardForm(rawValue: request.form ?? "physical") else {
             throw APIError(.badRequest, "invalid_field", "form must be physical or digital")
@@ -155,8 +155,8 @@ extension DaemonBackend {
         guard let status = CardStatus(rawValue: request.status ?? (balance > 0 ? "active" : "inactive")), status != .retired else {
             throw APIError(.badRequest, "invalid_field", "status must be inactive, active or blocked")
         }
-        if let e = request.expiresOn, e.range(of: #"^\d{4}-\d{2}-\d{2}$"#, options: .regularExpression) == nil {
-            throw APIError(.badRequest, "invalid_field", "expiresOn must be YYYY-MM-DD")
+        if let e = request.expiresOn, !Rules.isCalendarDate(e) {
+            throw APIError(.badRequest, "invalid_field", "expiresOn must be a real date, YYYY-MM-DD")
         }
         do {
             try await ledger.addCard(
