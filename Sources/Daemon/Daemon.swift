@@ -115,7 +115,8 @@ public enum Daemon {
                 throw StartupError.cannotCreate("API socket: \(error)")
             }
         }
-        let limits = MoneyLimits(maximumPerOperation: config.maximumAmount)
+        let limits = MoneyLimits(
+            maximumPerOperation: config.maximumAmount, invalidAmountVendorCodes: LedgerError.invalidAmount("").zmyleCode.map { ["zmyle": $0] })
         let api = APIListener(
             descriptor: apiSocket, what: inherited == nil ? config.socketPath : "the socket systemd passed (fd \(apiSocket))",
             idleTimeout: idle, backend: backend, events: events, limits: limits, logger: logger, onReady: onReady)

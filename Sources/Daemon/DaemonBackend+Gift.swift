@@ -90,7 +90,7 @@ extension DaemonBackend {
     }
 
     func reserveHold(_ request: HoldRequest) async throws(APIError) -> HoldReply {
-        guard request.amount > 0 else { throw APIError(.badRequest, "invalid_amount", "field 'amount' must be more than zero") }
+        do { try Rules.requirePositive(request.amount) } catch { throw Self.apiError(error) }
         if let metadata = request.metadata, metadata.count > 50 || metadata.contains(where: { $0.key.count > 40 || $0.value.count > 500 }) {
             throw APIError(.badRequest, "invalid_field", "metadata: at most 50 keys of up to 40 characters, values up to 500")
         }
@@ -140,11 +140,11 @@ extension DaemonBackend {
             currency = config.currency
         }
         let number = request.number.filter { $0 != " " && $0 != "-" }
+        guard number.count >= 6, Rules.isCardNumber(number) else {
+            throw APIError(.badRequest, "invalid_field", "number must be 6 to 64 ASCII letters or digits")
+        }
         do throws(CardRefusal) { try config.cardGuard.check(number: number, field: "number") } catch {
             throw APIError(.unprocessableContent, error.code, error.description)
-        }
-        guard (6...64).contains(number.count), number.allSatisfy({ $0.isLetter || $0.isNumber }) else {
-            throw APIError(.badRequest, "invalid_field", "number must be 6 to 64 letters or digits")
         }
         guard let form = CardForm(rawValue: request.form ?? "physical") else {
             throw APIError(.badRequest, "invalid_field", "form must be physical or digital")
@@ -157,8 +157,8 @@ extension DaemonBackend {
         guard let status = CardStatus(rawValue: request.status ?? (balance > 0 ? "active" : "inactive")), status != .retired else {
             throw APIError(.badRequest, "invalid_field", "status must be inactive, active or blocked")
         }
-        if let e = request.expiresOn, e.range(of: #"^\d{4}-\d{2}-\d{2}$"#, options: .regularExpression) == nil {
-            throw APIError(.badRequest, "invalid_field", "expiresOn must be YYYY-MM-DD")
+        if let e = request.expiresOn, !Rules.isCalendarDate(e) {
+            throw APIError(.badRequest, "invalid_field", "expiresOn must be a real date, YYYY-MM-DD")
         }
         do {
             try await ledger.addCard(

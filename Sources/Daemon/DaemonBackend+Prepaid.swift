@@ -17,7 +17,7 @@ extension DaemonBackend {
             events.publish("prepaid.transaction", PrepaidEvent(uuid: t.uuid, contactUuid: t.contact.uuid, shopUuid: t.shop.uuid, amount: t.amount, balance: t.balanceAfter, currency: t.currency.code))
             return reply
         } catch {
-            throw Self.apiError(error)
+            throw Self.apiError(error, prepaid: true)
         }
     }
 
@@ -27,7 +27,7 @@ extension DaemonBackend {
             events.publish("prepaid.transaction", PrepaidEvent(uuid: t.uuid, contactUuid: t.contact.uuid, shopUuid: t.shop.uuid, amount: t.amount, balance: t.balanceAfter, currency: t.currency.code))
             return Self.prepaidReply(t)
         } catch {
-            throw Self.apiError(error)
+            throw Self.apiError(error, prepaid: true)
         }
     }
 
@@ -38,12 +38,12 @@ extension DaemonBackend {
                 data: p.items.map(Self.prepaidReply),
                 meta: .init(currentPage: p.currentPage, from: p.from, to: p.to, lastPage: p.lastPage, perPage: p.perPage, total: p.total))
         } catch {
-            throw Self.apiError(error)
+            throw Self.apiError(error, prepaid: true)
         }
     }
 
     func prepaidBalance(contactUuid: String) async throws(APIError) -> ContactReply {
-        do { return Self.contactReply(try await ledger.prepaidBalance(contactUuid: contactUuid)) } catch { throw Self.apiError(error) }
+        do { return Self.contactReply(try await ledger.prepaidBalance(contactUuid: contactUuid)) } catch { throw Self.apiError(error, prepaid: true) }
     }
 
     func addContact(_ request: NewContactRequest) async throws(APIError) -> ContactReply {
@@ -57,7 +57,7 @@ extension DaemonBackend {
             try await ledger.addContact(contact)
             return Self.contactReply(contact)
         } catch {
-            throw Self.apiError(error)
+            throw Self.apiError(error, prepaid: true)
         }
     }
 
@@ -67,7 +67,7 @@ extension DaemonBackend {
             try await ledger.addShop(shop)
             return ShopReply(uuid: shop.uuid, name: shop.name, reference: shop.reference)
         } catch {
-            throw Self.apiError(error)
+            throw Self.apiError(error, prepaid: true)
         }
     }
 

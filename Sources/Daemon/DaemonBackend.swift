@@ -144,7 +144,8 @@ struct DaemonBackend: APIBackend {
         return SimulateSwipeReply(events: await pipeline.handleRead(.bytes(Array(request.text.utf8)), reader: request.reader ?? "simulated"))
     }
 
-    static func apiError(_ error: any Error) -> APIError {
+    /// `prepaid`: the refusal of a prepaid route, with Piggy's prepaid codes.
+    static func apiError(_ error: any Error, prepaid: Bool = false) -> APIError {
         guard let error = error as? LedgerError else {
             return APIError(.serviceUnavailable, "ledger_unavailable", "the ledger failed: \(error)")
         }
@@ -165,7 +166,7 @@ struct DaemonBackend: APIBackend {
         case .reversed, .pendingReversal: .gatewayTimeout
         }
         var vendor: [String: String] = [:]
-        vendor["piggy"] = error.piggyCode.map(String.init)
+        vendor["piggy"] = error.piggyCode(prepaid: prepaid).map(String.init)
         vendor["zmyle"] = error.zmyleCode
         return APIError(status, error.code, error.description, vendorCodes: vendor.isEmpty ? nil : vendor)
     }

@@ -88,10 +88,12 @@ public struct CardKeyer: Sendable {
         self.key = key
     }
 
+    /// A card number without its separators (spaces and `-`), as it is keyed.
+    public static func withoutSeparators(_ number: String) -> String { number.filter { $0 != " " && $0 != "-" } }
+
     /// The lookup key for a card number (separators and spaces removed).
     public func key(forCardNumber number: String) -> String {
-        let normalized = number.filter { $0 != " " && $0 != "-" }
-        return SHA256.hmac(key: key, message: Array(("card:" + normalized).utf8)).hexString
+        SHA256.hmac(key: key, message: Array(("card:" + Self.withoutSeparators(number)).utf8)).hexString
     }
 
     /// The stored form of a registration code, bound to its card.
@@ -122,22 +124,20 @@ public struct CardKeyer: Sendable {
         })
     }
 
-    /// The card number a `CardInfo` names, with the field it came from.
+    /// The card number a `CardInfo` names: ASCII letters and digits only (``Rules/isCardNumber(_:)``).
     public static func cardNumber(in card: CardInfo) throws(LedgerError) -> String {
-        if let n = card.printedCardNumber {
-            guard !n.isEmpty, n.count <= 64 else { throw .invalidRequest("printedCardNumber must be 1 to 64 characters") }
-            return n
+        func checked(_ number: String, _ field: String) throws(LedgerError) -> String {
+            guard Rules.isCardNumber(number) else { throw .invalidRequest("\(field) must be 1 to 64 ASCII letters or digits") }
+            return number
         }
+        if let n = card.printedCardNumber { return try checked(n, "printedCardNumber") }
         if let t = card.trackInfo {
             switch Track2.parse(data: t) {
-            case .success(let track): return track.pan
+            case .success(let track): return try checked(track.pan, "trackInfo's card number")
             case .failure(let e): throw .invalidRequest("trackInfo is not valid track 2 data: \(e)")
             }
         }
-        if let b = card.barcode {
-            guard !b.isEmpty, b.count <= 64 else { throw .invalidRequest("barcode must be 1 to 64 characters") }
-            return b
-        }
+        if let b = card.barcode { return try checked(b, "barcode") }
         if card.isEmpty { throw .invalidRequest("cardInfo names no card: set printedCardNumber, trackInfo or barcode") }
         throw .unsupportedIdentifier(card.presentFields.filter { $0 != "cardRegCode" })
     }

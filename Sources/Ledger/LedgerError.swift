@@ -83,9 +83,24 @@ public enum LedgerError: Error, Equatable, Sendable, CustomStringConvertible {
         }
     }
 
-    /// The Piggy error code for the same refusal, where Piggy has one.
-    public var piggyCode: Int? {
-        switch self {
+    /// The Piggy error code for the same refusal, where Piggy has one (its giftcard API's).
+    public var piggyCode: Int? { piggyCode(prepaid: false) }
+
+    /// The Piggy error code for the same refusal; `prepaid`: in Piggy's prepaid API, whose
+    /// refusals have codes of their own (contact 55031 and shop 60003 not found, prepaid balance
+    /// too low 60004, prepaid transaction not found 1008) and never a giftcard code.
+    public func piggyCode(prepaid: Bool) -> Int? {
+        if prepaid {
+            return switch self {
+            case .contactNotFound: 55031
+            case .shopNotFound: 60003
+            case .insufficientFunds: 60004
+            case .transactionNotFound: 1008
+            case .storageFailure: 1000
+            default: nil
+            }
+        }
+        return switch self {
         case .cardNotFound, .transactionNotFound: 5010
         case .cardExpired: 5002
         case .insufficientFunds: 5003
@@ -103,7 +118,9 @@ public enum LedgerError: Error, Equatable, Sendable, CustomStringConvertible {
         case .cardNotFound: "api:biz:noSuchGiftcard"
         case .insufficientFunds: "api:biz:insufficientFunds"
         case .cardInactive: "api:biz:unpaidGiftcard"
-        case .registrationCodeMismatch, .cardBlocked: "api:biz:notAuthorizedToRedeemGiftcard"
+        case .registrationCodeMismatch, .cardBlocked, .cardExpired, .cardRetired: "api:biz:notAuthorizedToRedeemGiftcard"
+        // "The amount is not a positive integer" (zero or negative; the seed gives
+        // api:io:negativeNumber the same text).
         case .invalidAmount: "api:io:malformedNumber"
         // The zmyle connector: zmyle's own code for a refusal giftbridge has no case for.
         case .providerRefused("zmyle", let code, _): code

@@ -140,6 +140,13 @@ public struct OperationContext: Sendable, Equatable {
         self.idempotency = idempotency
     }
 
+    /// A request that names a currency must name the card's (every operation, reversals too).
+    public func requireCurrency(of card: GiftCardState) throws(LedgerError) {
+        if let c = currency, c.uppercased() != card.balance.currency.code {
+            throw .currencyMismatch(card: card.balance.currency.code, request: c.uppercased())
+        }
+    }
+
     /// Checks the lengths the vendor APIs allow.
     public func validate() throws(LedgerError) {
         if let v = checkNumber, v.count > 255 { throw .invalidRequest("checkNumber is longer than 255 characters") }

@@ -32,12 +32,15 @@ public struct ReversalTarget: Sendable, Equatable {
     public var kind: TransactionKind
     public var amount: Int64
     public var alreadyReversed: Bool
+    /// The card's balance before the transaction (for a sale: value issued before it was sold).
+    public var balanceBefore: Int64
 
-    public init(id: Int64, kind: TransactionKind, amount: Int64, alreadyReversed: Bool) {
+    public init(id: Int64, kind: TransactionKind, amount: Int64, alreadyReversed: Bool, balanceBefore: Int64 = 0) {
         self.id = id
         self.kind = kind
         self.amount = amount
         self.alreadyReversed = alreadyReversed
+        self.balanceBefore = balanceBefore
     }
 }
 
@@ -57,12 +60,22 @@ public enum Rules {
         guard amount.currency == card.balance.currency else {
             throw .currencyMismatch(card: card.balance.currency.code, request: amount.currency.code)
         }
-        guard amount.minorUnits > 0 else { throw .invalidAmount("\(name) must be more than zero") }
+        try requirePositive(amount.minorUnits, name: name)
     }
+
+    /// An amount of a request (minor units) must be more than zero: `invalid_amount`, with
+    /// zmyle's `api:io:malformedNumber` (the daemon checks holds with it before the card is read).
+    public static func requirePositive(_ minorUnits: Int64, name: String = "amount") throws(LedgerError) {
+        guard minorUnits > 0 else { throw .invalidAmount("\(name) must be more than zero") }
+    }
+
+    /// The most any card may hold, whatever its own maximum: 2^53 − 1 minor units, the largest
+    /// integer every JSON client reads exactly.
+    public static let largestBalance: Int64 = 9_007_199_254_740_991
 
     static func requireWithinMaximum(_ card: GiftCardState, adding amount: Int64) throws(LedgerError) {
         let (sum, overflow) = card.balance.minorUnits.addingReportingOverflow(amount)
-        if overflow { throw .maximumBalanceExceeded }
+        if overflow || sum > largestBalance { throw .maximumBalanceExceeded }
         if let max = card.maximumBalance, sum > max.minorUnits { throw .maximumBalanceExceeded }
     }
 
@@ -72,8 +85,9 @@ public enum Rules {
         return CardChange(card: next, kind: kind, amount: amount, tip: tip, balanceBefore: card.balance.minorUnits)
     }
 
-    /// Sell: activates an inactive card with its first value.
-    public static func sell(_ card: GiftCardState, amount: Money, today: String) throws(LedgerError) -> CardChange {
+    /// An inactive card may take its first value: not expired, and a digital card only while it
+    /// holds nothing (a digital card is loaded once; selling one that holds value would load it twice).
+    static func requireSellable(_ card: GiftCardState, today: String) throws(LedgerError) {
         switch card.status {
         case .inactive: break
         case .active: throw .cardAlreadyActive
@@ -81,6 +95,12 @@ public enum Rules {
         case .retired: throw .cardRetired
         }
         if let expiry = card.expiresOn, expiry < today { throw .cardExpired }
+        if card.form == .digital && (card.loadCount >= 1 || card.balance.minorUnits != 0) { throw .cardCannotBeLoaded }
+    }
+
+    /// Sell: activates an inactive card with its first value.
+    public static func sell(_ card: GiftCardState, amount: Money, today: String) throws(LedgerError) -> CardChange {
+        try requireSellable(card, today: today)
         try requirePositive(amount, card: card)
         try requireWithinMaximum(card, adding: amount.minorUnits)
         var c = change(card, .sell, amount.minorUnits)
@@ -124,13 +144,7 @@ public enum Rules {
     public static func exchange(from old: GiftCardState, to new: GiftCardState, today: String) throws(LedgerError) -> (out: CardChange, in: CardChange) {
         try requireUsable(old, today: today)
         guard old.id != new.id else { throw .invalidRequest("a card cannot be exchanged for itself") }
-        switch new.status {
-        case .inactive: break
-        case .active: throw .cardAlreadyActive
-        case .blocked: throw .cardBlocked
-        case .retired: throw .cardRetired
-        }
-        if let expiry = new.expiresOn, expiry < today { throw .cardExpired }
+        try requireSellable(new, today: today)
         guard old.held.minorUnits == 0 else { throw .holdsOpen }
         guard old.balance.currency == new.balance.currency else {
             throw .currencyMismatch(card: new.balance.currency.code, request: old.balance.currency.code)
@@ -146,6 +160,11 @@ public enum Rules {
     }
 
     /// Reverse: a new transaction with the negated amount, at most once, never of a reversal.
+    ///
+    /// A sale leaves the card unsold, so it is reversed only while no value was loaded onto the
+    /// card after it (a reload: reverse that first) and no hold is open: the later value would
+    /// otherwise be locked on an inactive card. The loads after the sale are the card's loads
+    /// less the sale itself and the issued value it was sold with (`target.balanceBefore`).
     ///
     /// `piggy` applies Piggy's gift card rules: only the card's last transaction (55025), and
     /// the card must not have expired. Paytronix-style reversals (by transaction id or by the
@@ -166,6 +185,13 @@ public enum Rules {
         case .blocked: throw .cardBlocked
         case .retired: throw .cardRetired
         case .inactive, .active: break
+        }
+        if target.kind == .sell {
+            let loadsBeforeSale = target.balanceBefore > 0 ? 1 : 0
+            guard card.loadCount <= loadsBeforeSale + 1 else {
+                throw .notReversible("value was loaded onto the card after the sale; reverse the later loads first")
+            }
+            guard card.held.minorUnits == 0 else { throw .holdsOpen }
         }
         let delta = -target.amount
         if delta < 0 {
@@ -211,5 +237,46 @@ public enum Rules {
         var next = card
         next.held.minorUnits = max(0, next.held.minorUnits - amount)
         return next
+    }
+}
+
+// MARK: New cards
+
+extension Rules {
+    /// A card number as the ledger keys it: ASCII letters and digits only (no other script's
+    /// letters or digits, no accents), 1 to 64 of them, separators (spaces, `-`) removed first.
+    public static func isCardNumber(_ number: String) -> Bool {
+        let scalars = CardKeyer.withoutSeparators(number).unicodeScalars
+        return (1...64).contains(scalars.count) && scalars.allSatisfy { s in
+            ("0"..."9").contains(s) || ("A"..."Z").contains(s) || ("a"..."z").contains(s)
+        }
+    }
+
+    /// `YYYY-MM-DD` naming a day the Gregorian calendar has (years 0001…9999, leap years:
+    /// divisible by 4, except centuries not divisible by 400).
+    public static func isCalendarDate(_ text: String) -> Bool {
+        let u = Array(text.utf8)
+        guard u.count == 10, u[4] == UInt8(ascii: "-"), u[7] == UInt8(ascii: "-") else { return false }
+        func number(_ r: Range<Int>) -> Int? {
+            guard u[r].allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }) else { return nil }
+            return u[r].reduce(0) { $0 * 10 + Int($1 - UInt8(ascii: "0")) }
+        }
+        guard let year = number(0..<4), let month = number(5..<7), let day = number(8..<10), year >= 1, (1...12).contains(month) else {
+            return false
+        }
+        let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)
+        let days = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1]
+        return (1...days).contains(day)
+    }
+
+    /// What a new card (administration, import) must be; the stores check it before they add one.
+    /// An inactive digital card starts empty: its one load is its sale.
+    public static func newCard(number: String, form: CardForm, status: CardStatus, balance: Money, expiresOn: String?) throws(LedgerError) {
+        guard isCardNumber(number) else { throw .invalidRequest("number must be 1 to 64 ASCII letters or digits") }
+        if let expiresOn, !isCalendarDate(expiresOn) { throw .invalidRequest("expiresOn must be a real date, YYYY-MM-DD") }
+        guard balance.minorUnits >= 0 else { throw .invalidAmount("balance must not be negative") }
+        if form == .digital && status == .inactive && balance.minorUnits > 0 {
+            throw .invalidRequest("an inactive digital card must be empty: a digital card is loaded once, when it is sold")
+        }
     }
 }

@@ -47,16 +47,11 @@ extension PostgresLedger {
 
     private func run(_ conn: PostgresConnection, _ command: GiftCommand, _ ctx: OperationContext, _ now: String) async throws -> GiftResult {
         let today = String(now.prefix(10))
-        func checkCurrency(_ card: GiftCardState) throws {
-            if let c = ctx.currency, c.uppercased() != card.balance.currency.code {
-                throw LedgerError.currencyMismatch(card: card.balance.currency.code, request: c.uppercased())
-            }
-        }
         func money(_ minor: Int64, _ card: GiftCardState) -> Money { Money(minorUnits: minor, currency: card.balance.currency) }
         func single(_ info: CardInfo, _ rule: (GiftCardState) throws -> CardChange) async throws -> GiftResult {
             try await refuseTakenExternalId(conn, ctx.externalTransactionId)
             let card = try await lockCard(conn, info, now: now)
-            try checkCurrency(card)
+            try ctx.requireCurrency(of: card)
             let change = try rule(card)
             let txn = try await book(conn, change, ctx, now: now, external: ctx.externalTransactionId)
             return GiftResult(transaction: txn, card: change.card)
@@ -78,7 +73,7 @@ extension PostgresLedger {
             _ = try await all(conn, "SELECT id FROM card WHERE number_key IN (\(oldKey), \(newKey)) ORDER BY id FOR UPDATE")
             let old = try await lockCard(conn, oldInfo, now: now)
             let new = try await lockCard(conn, newInfo, now: now)
-            try checkCurrency(old)
+            try ctx.requireCurrency(of: old)
             let (out, into) = try Rules.exchange(from: old, to: new, today: today)
             let outTxn = try await book(conn, out, ctx, now: now, external: ctx.externalTransactionId)
             let inTxn = try await book(conn, into, ctx, now: now, external: nil)
@@ -96,14 +91,18 @@ extension PostgresLedger {
     }
 
     private func reverse(_ conn: PostgresConnection, targetId: Int64, piggy: Bool, _ ctx: OperationContext, now: String) async throws -> GiftResult {
-        guard let row = try await one(conn, "SELECT card_id, kind, amount FROM gift_txn WHERE id = \(targetId)") else {
+        guard let row = try await one(conn, "SELECT card_id, kind, amount, balance_before FROM gift_txn WHERE id = \(targetId)") else {
             throw LedgerError.transactionNotFound
         }
         guard let kind = TransactionKind(rawValue: try row["kind"].decode(String.self)) else { throw LedgerError.storageFailure("unknown kind") }
         let card = try await lockCard(conn, id: try row["card_id"].decode(Int64.self), now: now)
+        try ctx.requireCurrency(of: card)
         let reversed = try await one(conn, "SELECT 1 AS x FROM gift_txn WHERE reverses_id = \(targetId)") != nil
+        let target = ReversalTarget(
+            id: targetId, kind: kind, amount: try row["amount"].decode(Int64.self), alreadyReversed: reversed,
+            balanceBefore: try row["balance_before"].decode(Int64.self))
         let change = try Rules.reverse(
-            card, target: ReversalTarget(id: targetId, kind: kind, amount: try row["amount"].decode(Int64.self), alreadyReversed: reversed),
+            card, target: target,
             piggy: piggy, today: String(now.prefix(10)))
         let txn = try await book(conn, change, ctx, now: now, external: nil, reverses: targetId)
         return GiftResult(transaction: txn, card: change.card)
@@ -169,9 +168,7 @@ extension PostgresLedger {
         let expires = LedgerTime.timestamp(clock().addingTimeInterval(holdLifetime))
         return try await mutate(context) { conn, now in
             let card = try await self.lockCard(conn, info, now: now)
-            if let c = context.currency, c.uppercased() != card.balance.currency.code {
-                throw LedgerError.currencyMismatch(card: card.balance.currency.code, request: c.uppercased())
-            }
+            try context.requireCurrency(of: card)
             let next = try Rules.reserve(card, amount: Money(minorUnits: amount, currency: card.balance.currency), today: String(now.prefix(10)))
             let hold = HoldRecord(
                 id: LedgerTime.newHoldId(), cardId: card.id, maskedCardNumber: card.maskedNumber, currency: card.balance.currency,

@@ -166,6 +166,7 @@ public final class PostgresLedger: LedgerStore, Sendable {
         number: String, form: CardForm, status: CardStatus, balance: Money, maximumBalance: Money?, expiresOn: String?,
         registrationCode: String?
     ) async throws -> Int64 {
+        try Rules.newCard(number: number, form: form, status: status, balance: balance, expiresOn: expiresOn)
         let key = keyer.key(forCardNumber: number)
         let reg = registrationCode.map { keyer.key(forRegistrationCode: $0, cardKey: key) }
         let now = LedgerTime.timestamp(clock())

@@ -104,16 +104,11 @@ extension SQLiteLedger {
 
     private func run(_ db: Database, _ command: GiftCommand, _ ctx: OperationContext, _ now: String) throws -> GiftResult {
         let today = String(now.prefix(10))
-        func checkCurrency(_ card: GiftCardState) throws {
-            if let c = ctx.currency, c.uppercased() != card.balance.currency.code {
-                throw LedgerError.currencyMismatch(card: card.balance.currency.code, request: c.uppercased())
-            }
-        }
         func money(_ minor: Int64, _ card: GiftCardState) -> Money { Money(minorUnits: minor, currency: card.balance.currency) }
         func single(_ info: CardInfo, _ rule: (GiftCardState) throws -> CardChange) throws -> GiftResult {
             try refuseTakenExternalId(db, ctx.externalTransactionId)
             let card = try lockCard(db, info).state
-            try checkCurrency(card)
+            try ctx.requireCurrency(of: card)
             let change = try rule(card)
             let txn = try book(db, change, ctx, now: now, external: ctx.externalTransactionId)
             return GiftResult(transaction: txn, card: try self.card(db, id: card.id))
@@ -131,7 +126,7 @@ extension SQLiteLedger {
             try refuseTakenExternalId(db, ctx.externalTransactionId)
             let old = try lockCard(db, oldInfo).state
             let new = try lockCard(db, newInfo).state
-            try checkCurrency(old)
+            try ctx.requireCurrency(of: old)
             let (out, into) = try Rules.exchange(from: old, to: new, today: today)
             let outTxn = try book(db, out, ctx, now: now, external: ctx.externalTransactionId)
             let inTxn = try book(db, into, ctx, now: now, external: nil)
@@ -149,14 +144,16 @@ extension SQLiteLedger {
     }
 
     private func reverse(_ db: Database, targetId: Int64, piggy: Bool, _ ctx: OperationContext, now: String) throws -> GiftResult {
-        guard let row = try db.cachedRow(sql: "SELECT card_id, kind, amount FROM gift_txn WHERE id = ?", arguments: [targetId]) else {
+        guard let row = try db.cachedRow(sql: "SELECT card_id, kind, amount, balance_before FROM gift_txn WHERE id = ?", arguments: [targetId]) else {
             throw LedgerError.transactionNotFound
         }
         guard let kind = TransactionKind(rawValue: row["kind"]) else { throw LedgerError.storageFailure("transaction \(targetId) has an unknown kind") }
         let reversed = try db.cachedValue(Bool.self, sql: "SELECT EXISTS (SELECT 1 FROM gift_txn WHERE reverses_id = ?)", arguments: [targetId]) ?? false
         let card = try card(db, id: row["card_id"])
+        try ctx.requireCurrency(of: card)
         let change = try Rules.reverse(
-            card, target: ReversalTarget(id: targetId, kind: kind, amount: row["amount"], alreadyReversed: reversed),
+            card,
+            target: ReversalTarget(id: targetId, kind: kind, amount: row["amount"], alreadyReversed: reversed, balanceBefore: row["balance_before"]),
             piggy: piggy, today: String(now.prefix(10)))
         let txn = try book(db, change, ctx, now: now, external: nil, reverses: targetId)
         return GiftResult(transaction: txn, card: try self.card(db, id: card.id))
@@ -239,9 +236,7 @@ extension SQLiteLedger {
         let clock = clock
         return try await mutate(context) { db, now in
             let card = try self.lockCard(db, info).state
-            if let c = context.currency, c.uppercased() != card.balance.currency.code {
-                throw LedgerError.currencyMismatch(card: card.balance.currency.code, request: c.uppercased())
-            }
+            try context.requireCurrency(of: card)
             let next = try Rules.reserve(card, amount: Money(minorUnits: amount, currency: card.balance.currency), today: String(now.prefix(10)))
             let hold = HoldRecord(
                 id: Self.newHoldId(), cardId: card.id, maskedCardNumber: card.maskedNumber, currency: card.balance.currency,

@@ -197,6 +197,7 @@ public final class SQLiteLedger: LedgerStore {
         number: String, form: CardForm = .physical, status: CardStatus = .active, balance: Money,
         maximumBalance: Money? = nil, expiresOn: String? = nil, registrationCode: String? = nil
     ) throws(LedgerError) -> Int64 {
+        try Rules.newCard(number: number, form: form, status: status, balance: balance, expiresOn: expiresOn)
         let key = keyer.key(forCardNumber: number)
         let reg = registrationCode.map { keyer.key(forRegistrationCode: $0, cardKey: key) }
         do {

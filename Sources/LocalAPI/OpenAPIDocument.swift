@@ -606,7 +606,7 @@ public enum OpenAPIDocument {
             "type": ["string", "null"],
             "minLength": 1,
             "maxLength": 64,
-            "description": "The number printed on the card (1-64 characters; spaces and dashes are ignored)."
+            "description": "The number printed on the card: 1-64 ASCII letters or digits (spaces and dashes are ignored; anything else is 400 `invalid_request`)."
           },
           "trackInfo": {
             "type": ["string", "null"],
@@ -614,7 +614,7 @@ public enum OpenAPIDocument {
           },
           "barcode": {
             "type": ["string", "null"],
-            "description": "The card's barcode, 1-64 characters (checked when neither printedCardNumber nor trackInfo is given)."
+            "description": "The card's barcode, 1-64 ASCII letters or digits (spaces and dashes are ignored; checked when neither printedCardNumber nor trackInfo is given)."
           },
           "phoneNumber": {"type": ["string", "null"], "description": "Not supported by the embedded ledger (422)."},
           "appleNfcVasPayload": {
@@ -1146,12 +1146,12 @@ public enum OpenAPIDocument {
       },
       "NewCardRequest": {
         "type": "object",
-        "description": "A new card in the embedded ledger (administration).",
+        "description": "A new card in the embedded ledger (administration). A digital card is loaded once: it is not created `inactive` with a balance (400 `invalid_request`), its one load is its sale.",
         "properties": {
           "number": {
             "type": "string",
             "pattern": "^[ -]*(?:[A-Za-z0-9][ -]*){6,64}$",
-            "description": "6-64 letters or digits (spaces and dashes are ignored)."
+            "description": "6-64 ASCII letters or digits (spaces and dashes are ignored); other scripts' digits and letters, fullwidth digits and accented letters are refused (400 `invalid_field`)."
           },
           "balance": {
             "type": ["integer", "null"],
@@ -1174,7 +1174,7 @@ public enum OpenAPIDocument {
             "maximum": 9007199254740991,
             "description": "Largest balance the card may hold, minor units (at least `balance`)."
           },
-          "expiresOn": {"type": ["string", "null"], "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$", "description": "`YYYY-MM-DD`."},
+          "expiresOn": {"type": ["string", "null"], "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$", "description": "`YYYY-MM-DD`, the last day the card may be used: a real calendar date (leap years counted; `2031-02-30` is 400 `invalid_field`)."},
           "registrationCode": {"type": ["string", "null"]}
         },
         "required": ["number"],

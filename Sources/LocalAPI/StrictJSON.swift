@@ -47,8 +47,12 @@ public struct MoneyLimits: Sendable, Equatable {
     /// The largest amount one operation may move (`ledger.max-amount`), in minor units.
     public var maximumPerOperation: Int64
 
-    public init(maximumPerOperation: Int64 = 1_000_000) {
+    /// The vendor codes an `invalid_amount` carries (the ledger's, e.g. zmyle's `api:io:…`).
+    public var invalidAmountVendorCodes: [String: String]?
+
+    public init(maximumPerOperation: Int64 = 1_000_000, invalidAmountVendorCodes: [String: String]? = nil) {
         self.maximumPerOperation = min(maximumPerOperation, Self.maximumAmount)
+        self.invalidAmountVendorCodes = invalidAmountVendorCodes
     }
 
     /// What an amount field may hold.
@@ -65,22 +69,23 @@ public struct MoneyLimits: Sendable, Equatable {
 
     /// Checks the amount members of `members` (the top-level object as written).
     public func check(_ members: [String: StrictJSON.Member], fields: [String: Field]) throws(APIError) {
+        func invalid(_ message: String) -> APIError { APIError(.badRequest, "invalid_amount", message, vendorCodes: invalidAmountVendorCodes) }
         for (name, rule) in fields.sorted(by: { $0.key < $1.key }) {
             guard let member = members[name] else { continue }
             guard case .number(let literal) = member else { continue } // the decoder names a wrong type
             guard literal.utf8.allSatisfy({ $0 == UInt8(ascii: "-") || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }) else {
-                throw APIError(.badRequest, "invalid_amount", "field '\(name)' must be a whole number of minor units, written without a fraction or exponent (got \(literal))")
+                throw invalid("field '\(name)' must be a whole number of minor units, written without a fraction or exponent (got \(literal))")
             }
             guard let value = Int64(literal), value.magnitude <= UInt64(Self.maximumAmount) else {
-                throw APIError(.badRequest, "invalid_amount", "field '\(name)' must be at most \(Self.maximumAmount) minor units")
+                throw invalid("field '\(name)' must be at most \(Self.maximumAmount) minor units")
             }
             switch rule {
             case .positive:
-                guard value > 0 else { throw APIError(.badRequest, "invalid_amount", "field '\(name)' must be more than zero") }
+                guard value > 0 else { throw invalid("field '\(name)' must be more than zero") }
             case .nonNegative, .unbounded:
-                guard value >= 0 else { throw APIError(.badRequest, "invalid_amount", "field '\(name)' must not be negative") }
+                guard value >= 0 else { throw invalid("field '\(name)' must not be negative") }
             case .nonZero:
-                guard value != 0 else { throw APIError(.badRequest, "invalid_amount", "field '\(name)' must not be zero") }
+                guard value != 0 else { throw invalid("field '\(name)' must not be zero") }
             }
             if case .unbounded = rule { continue }
             guard value.magnitude <= UInt64(maximumPerOperation) else {

@@ -167,6 +167,73 @@ import TestSupport
         #expect(s2 == 404)
         #expect(try d.process.terminate().status == 0)
     }
+
+    static func error(_ reply: [String: Any]) -> (code: String?, message: String?, vendor: [String: String]?) {
+        let e = reply["error"] as? [String: Any]
+        return (e?["code"] as? String, e?["message"] as? String, e?["vendorCodes"] as? [String: String])
+    }
+
+    /// The ledger rules of the safety review (item 5), through the daemon.
+    @Test func ledgerRulesOfTheSafetyReview() throws {
+        let d = try Daemon()
+        // A sale is not reversed once value was loaded after it.
+        _ = try d.post("/v1/cards", #"{"number":"7777000011114444","status":"inactive"}"#)
+        let (_, sold, _) = try d.post("/v1/gift/sell", #"{"cardInfo":{"printedCardNumber":"7777000011114444"},"amount":5000}"#)
+        let saleId = try #require(sold["transactionId"] as? Int)
+        let (_, reloaded, _) = try d.post("/v1/gift/reload", #"{"cardInfo":{"printedCardNumber":"7777000011114444"},"amount":1000}"#)
+        #expect(Self.minor(reloaded, "currentBalance") == 6000)
+        let (s1, e1, _) = try d.post("/v1/gift/reverse", #"{"transactionId":\#(saleId)}"#)
+        #expect(s1 == 422)
+        #expect(Self.error(e1).code == "not_reversible")
+        let (_, card, _) = try d.post("/v1/gift/balance", #"{"cardInfo":{"printedCardNumber":"7777000011114444"}}"#)
+        #expect(card["cardStatus"] as? String == "active")
+        #expect(card["currentBalanceMinor"] as? Int == 6000)
+
+        // A reversal in another currency than the card's is refused.
+        let (_, redeemed, _) = try d.post("/v1/gift/redeem", #"{"cardInfo":{"printedCardNumber":"6035710000000000"},"amount":100}"#)
+        let redeemId = try #require(redeemed["transactionId"] as? Int)
+        let (s2, e2, _) = try d.post("/v1/gift/reverse", #"{"transactionId":\#(redeemId),"currency":"USD"}"#)
+        #expect(s2 == 400)
+        #expect(Self.error(e2).code == "currency_mismatch")
+        let (s2b, _, _) = try d.post("/v1/gift/reverse", #"{"transactionId":\#(redeemId),"currency":"EUR"}"#)
+        #expect(s2b == 200)
+
+        // An impossible expiry date is refused, a leap day is not.
+        let (s3, e3, _) = try d.post("/v1/cards", #"{"number":"7777000011115555","balance":1000,"expiresOn":"2031-02-30"}"#)
+        #expect(s3 == 400)
+        #expect(Self.error(e3).code == "invalid_field")
+        #expect(Self.error(e3).message?.contains("expiresOn") == true)
+        let (s3b, c3, _) = try d.post("/v1/cards", #"{"number":"7777000011115555","balance":1000,"expiresOn":"2032-02-29"}"#)
+        #expect(s3b == 201)
+        #expect(c3["expiresOn"] as? String == "2032-02-29")
+
+        // Card numbers are ASCII letters and digits: not Arabic-Indic or fullwidth digits.
+        let (s4, e4, _) = try d.post("/v1/cards", #"{"number":"٧٧٧٧٠٠٠٠١١١١٦٦٦٦","balance":1000}"#)
+        #expect(s4 == 400)
+        #expect(Self.error(e4).code == "invalid_field")
+        let (s4b, e4b, _) = try d.post("/v1/gift/balance", #"{"cardInfo":{"printedCardNumber":"６０３５７１００００００００００"}}"#)
+        #expect(s4b == 400)
+        #expect(Self.error(e4b).code == "invalid_request")
+
+        // Hold amount refusals carry zmyle's code.
+        for amount in [0, -5] {
+            let (s5, e5, _) = try d.post("/v1/holds", #"{"cardInfo":{"printedCardNumber":"6035710000000000"},"amount":\#(amount)}"#)
+            #expect(s5 == 400)
+            #expect(Self.error(e5).code == "invalid_amount")
+            #expect(Self.error(e5).vendor?["zmyle"] == "api:io:malformedNumber")
+        }
+        let (s5b, e5b, _) = try d.post("/v1/holds", #"{"cardInfo":{"printedCardNumber":"6035710000000000"},"amount":999999}"#)
+        #expect(s5b == 422)
+        #expect(Self.error(e5b).vendor?["zmyle"] == "api:biz:insufficientFunds")
+
+        // A digital card is loaded once: it is not created inactive with value (which a sale would load again).
+        let (s6, e6, _) = try d.post("/v1/cards", #"{"number":"7777000011117777","form":"digital","status":"inactive","balance":1000}"#)
+        #expect(s6 == 400)
+        #expect(Self.error(e6).code == "invalid_request")
+        let (s7, _, _) = try d.post("/v1/gift/sell", #"{"cardInfo":{"printedCardNumber":"7777000011117777"},"amount":500}"#)
+        #expect(s7 == 404)
+        #expect(try d.process.terminate().status == 0)
+    }
 }
 
 @Suite(.serialized) struct GiftCLITests {
@@ -258,6 +325,30 @@ import TestSupport
         #expect(try client.get("/v1/prepaid/transactions?limit=0").status == 400)
         #expect(try client.get("/v1/prepaid/transactions?colour=red").status == 400)
         #expect(try client.get("/v1/contacts/nobody/prepaid-balance").status == 404)
+        #expect(try daemon.terminate().status == 0)
+    }
+
+    /// Prepaid refusals carry Piggy's prepaid codes, not its giftcard ones.
+    @Test func prepaidRefusalsCarryPiggysPrepaidCodes() throws {
+        let dir = try TemporaryDirectory()
+        let daemon = try DaemonProcess(arguments: ["--demo", "--state-dir", dir.file("s")], dir: dir)
+        try daemon.waitUntilReady()
+        let client = UnixHTTPClient(socketPath: dir.file("s/api.sock"))
+        func refusal(_ method: String, _ path: String, _ body: String? = nil) throws -> (Int, String?, String?) {
+            let r = try client.request(method, path, body: Array((body ?? "").utf8), headers: body == nil ? [:] : ["Content-Type": "application/json"])
+            let e = GiftAPITests.error(json(r.text))
+            return (r.status, e.code, e.vendor?["piggy"])
+        }
+        let tooLow = try refusal("POST", "/v1/prepaid/transactions", #"{"contactUuid":"demo-contact-2","amount":-1,"shopUuid":"demo-shop"}"#)
+        #expect(tooLow.0 == 422 && tooLow.1 == "insufficient_funds" && tooLow.2 == "60004")
+        let noContact = try refusal("POST", "/v1/prepaid/transactions", #"{"contactUuid":"nobody","amount":100,"shopUuid":"demo-shop"}"#)
+        #expect(noContact.0 == 404 && noContact.1 == "contact_not_found" && noContact.2 == "55031")
+        let noShop = try refusal("POST", "/v1/prepaid/transactions", #"{"contactUuid":"demo-contact-1","amount":100,"shopUuid":"nowhere"}"#)
+        #expect(noShop.0 == 404 && noShop.1 == "shop_not_found" && noShop.2 == "60003")
+        let noTransaction = try refusal("POST", "/v1/prepaid/transactions/nope/reverse")
+        #expect(noTransaction.0 == 404 && noTransaction.1 == "transaction_not_found" && noTransaction.2 == "1008")
+        let noBalance = try refusal("GET", "/v1/contacts/nobody/prepaid-balance")
+        #expect(noBalance.0 == 404 && noBalance.2 == "55031")
         #expect(try daemon.terminate().status == 0)
     }
 }

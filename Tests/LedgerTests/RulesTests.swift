@@ -38,6 +38,9 @@ import Testing
         #expect(throws: LedgerError.cardExpired) { try Rules.reload(card(expires: "2026-11-20"), amount: eur(1), today: today) }
         #expect(try Rules.reload(card(expires: "2026-11-21"), amount: eur(1), today: today).amount == 1)
         #expect(throws: LedgerError.maximumBalanceExceeded) { try Rules.reload(card(balance: Int64.max - 1), amount: eur(2), today: today) }
+        // No card holds more than 2^53 - 1, what every JSON client reads exactly, even without a maximum.
+        #expect(try Rules.reload(card(balance: Rules.largestBalance - 1), amount: eur(1), today: today).card.balance.minorUnits == Rules.largestBalance)
+        #expect(throws: LedgerError.maximumBalanceExceeded) { try Rules.reload(card(balance: Rules.largestBalance), amount: eur(1), today: today) }
     }
 
     @Test func redeemTakesAmountPlusTipFromTheAvailableBalance() throws {
