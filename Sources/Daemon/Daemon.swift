@@ -107,6 +107,7 @@ public enum Daemon {
             ])
         }
         let idle = Duration.seconds(config.idleTimeoutSeconds)
+        let deadline = Duration.seconds(config.requestDeadlineSeconds)
         let apiSocket: Int32
         if let inherited {
             apiSocket = inherited
@@ -117,7 +118,7 @@ public enum Daemon {
         }
         let api = APIListener(
             descriptor: apiSocket, what: inherited == nil ? config.socketPath : "the socket systemd passed (fd \(apiSocket))",
-            idleTimeout: idle, backend: backend, events: events, logger: logger, onReady: onReady)
+            idleTimeout: idle, requestDeadline: deadline, backend: backend, events: events, logger: logger, onReady: onReady)
         let shutdown = ShutdownService(notifier: notifier, events: events, logger: logger)
         // Graceful shutdown runs from the last service to the first: first the shutdown service
         // (STOPPING=1, event streams end), then the printer, the API (its open streams are
@@ -129,7 +130,7 @@ public enum Daemon {
                 throw StartupError.cannotCreate("api.tcp.listen: \(error)")
             }
             services.append(.init(service: APIListener(
-                descriptor: fd, what: "tcp \(tcp.host):\(tcp.port) (bearer token)", access: tcp.access, idleTimeout: idle,
+                descriptor: fd, what: "tcp \(tcp.host):\(tcp.port) (bearer token)", access: tcp.access, idleTimeout: idle, requestDeadline: deadline,
                 backend: backend, events: events, logger: logger)))
         }
         if let spooler { services.append(.init(service: spooler)) }

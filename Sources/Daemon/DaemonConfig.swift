@@ -173,6 +173,8 @@ public struct DaemonConfig: Sendable {
     public var allowSimulate: Bool
     /// A connection without a request in progress is closed after this long.
     public var idleTimeoutSeconds = 30
+    /// A request's body must have arrived this long after its head (408, then closed).
+    public var requestDeadlineSeconds = 10
     /// The optional loopback TCP listener for browser-based POS (`api.tcp.*`); off when nil.
     public var tcpListener: TCPListenerConfig?
     public var ledgerBackend: LedgerBackend
@@ -201,6 +203,7 @@ enum ConfigSchema {
     enum Shape { case scalar, list }
     static let keys: [String: Shape] = [
         "api.socket": .scalar, "api.simulate": .scalar, "api.idle-timeout-seconds": .scalar,
+        "api.request-deadline-seconds": .scalar,
         "api.tcp.listen": .scalar, "api.tcp.token-file": .scalar, "api.tcp.cors-origins": .list,
         "state.directory": .scalar,
         "ledger.path": .scalar, "ledger.key-file": .scalar, "ledger.currency": .scalar, "ledger.hold-ttl-seconds": .scalar,
@@ -448,6 +451,7 @@ extension DaemonConfig {
         }
 
         config.idleTimeoutSeconds = try int("api.idle-timeout-seconds", default: 30, range: 1...3600)
+        config.requestDeadlineSeconds = try int("api.request-deadline-seconds", default: 10, range: 1...3600)
         if let listen = string("api.tcp.listen") {
             config.tcpListener = try Self.tcpListener(listen: listen, tokenFile: string("api.tcp.token-file"), origins: list("api.tcp.cors-origins") ?? [])
         }

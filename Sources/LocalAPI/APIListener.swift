@@ -20,14 +20,17 @@ public struct APIListener: Service {
     let what: String
     let onReady: @Sendable () async -> Void
     let idleTimeout: Duration
+    let requestDeadline: Duration
 
     public init(
         descriptor: Int32, what: String, access: TCPAccess? = nil, idleTimeout: Duration = APIServer.defaultIdleTimeout,
+        requestDeadline: Duration = APIServer.defaultRequestDeadline,
         backend: some APIBackend, events: EventBus, logger: Logger, onReady: @escaping @Sendable () async -> Void = {}
     ) {
         self.descriptor = descriptor
         self.what = what
         self.idleTimeout = idleTimeout
+        self.requestDeadline = requestDeadline
         self.responder = APIServer.router(backend: backend, events: events, access: access).buildResponder()
         self.logger = logger
         self.onReady = onReady
@@ -36,6 +39,7 @@ public struct APIListener: Service {
     public func run() async throws {
         let responder = self.responder
         let logger = self.logger
+        let deadline = requestDeadline
         let http = HTTP1Channel(responder: { request, responseWriter, channel in
             let context = APIRequestContext(source: .init(channel: channel, logger: logger))
             let response: Response
@@ -45,7 +49,7 @@ public struct APIListener: Service {
                 response = Response(status: .internalServerError)
             }
             try await responseWriter.write(response: response.head, body: response.body)
-        }, configuration: .init(idleTimeout: .init(idleTimeout)))
+        }, configuration: .init(additionalChannelHandlers: [RequestGuard(deadline: deadline)], idleTimeout: .init(idleTimeout)))
         let connections = ConnectionTasks()
         let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .childChannelOption(ChannelOptions.allowRemoteHalfClosure, value: true)

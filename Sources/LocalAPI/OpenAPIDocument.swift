@@ -8,7 +8,7 @@ public enum OpenAPIDocument {
   "info": {
     "title": "giftbridge local API",
     "version": "1",
-    "description": "HTTP/1.1 + JSON on the daemon's Unix socket (`curl --unix-socket /run/giftbridge/api.sock http://localhost/v1/health`). Amounts are integer minor units of the card's currency; replies carry masked card numbers only (at most the first 6 and last 4 characters). Request bodies are limited to 64 KiB and unknown fields are refused (400 `unknown_field`); an optional field that is `null` counts as absent. Errors are `{\"error\": {\"code\", \"message\"}}` with a fitting status."
+    "description": "HTTP/1.1 + JSON on the daemon's Unix socket (`curl --unix-socket /run/giftbridge/api.sock http://localhost/v1/health`). Amounts are integer minor units of the card's currency; replies carry masked card numbers only (at most the first 6 and last 4 characters). Request bodies are limited to 64 KiB and unknown fields are refused (400 `unknown_field`); an optional field that is `null` counts as absent. Errors are `{\"error\": {\"code\", \"message\"}}` with a fitting status. A request that is not well-formed HTTP/1.1 (a bad chunk, a body cut short) is answered 400 `malformed_request`, and a body that has not arrived within `api.request-deadline-seconds` of its head 408 `request_timeout`; the connection is closed after either."
   },
   "servers": [
     {"url": "http://localhost", "description": "The Unix socket (api.socket); its file mode and group decide who may connect."},
@@ -107,6 +107,7 @@ public enum OpenAPIDocument {
           "403": {"$ref": "#/components/responses/E403"},
           "404": {"$ref": "#/components/responses/E404"},
           "409": {"$ref": "#/components/responses/E409"},
+          "408": {"$ref": "#/components/responses/E408"},
           "413": {"$ref": "#/components/responses/E413"},
           "422": {"$ref": "#/components/responses/E422"},
           "503": {"$ref": "#/components/responses/E503"}, "501": {"$ref": "#/components/responses/E501"}, "502": {"$ref": "#/components/responses/E502"}, "504": {"$ref": "#/components/responses/E504"}
@@ -127,6 +128,7 @@ public enum OpenAPIDocument {
           "403": {"$ref": "#/components/responses/E403"},
           "404": {"$ref": "#/components/responses/E404"},
           "409": {"$ref": "#/components/responses/E409"},
+          "408": {"$ref": "#/components/responses/E408"},
           "413": {"$ref": "#/components/responses/E413"},
           "422": {"$ref": "#/components/responses/E422"},
           "503": {"$ref": "#/components/responses/E503"}, "501": {"$ref": "#/components/responses/E501"}, "502": {"$ref": "#/components/responses/E502"}, "504": {"$ref": "#/components/responses/E504"}
@@ -147,6 +149,7 @@ public enum OpenAPIDocument {
           "403": {"$ref": "#/components/responses/E403"},
           "404": {"$ref": "#/components/responses/E404"},
           "409": {"$ref": "#/components/responses/E409"},
+          "408": {"$ref": "#/components/responses/E408"},
           "413": {"$ref": "#/components/responses/E413"},
           "422": {"$ref": "#/components/responses/E422"},
           "503": {"$ref": "#/components/responses/E503"}, "501": {"$ref": "#/components/responses/E501"}, "502": {"$ref": "#/components/responses/E502"}, "504": {"$ref": "#/components/responses/E504"}
@@ -167,6 +170,7 @@ public enum OpenAPIDocument {
           "403": {"$ref": "#/components/responses/E403"},
           "404": {"$ref": "#/components/responses/E404"},
           "409": {"$ref": "#/components/responses/E409"},
+          "408": {"$ref": "#/components/responses/E408"},
           "413": {"$ref": "#/components/responses/E413"},
           "422": {"$ref": "#/components/responses/E422"},
           "503": {"$ref": "#/components/responses/E503"}, "501": {"$ref": "#/components/responses/E501"}, "502": {"$ref": "#/components/responses/E502"}, "504": {"$ref": "#/components/responses/E504"}
@@ -187,6 +191,7 @@ public enum OpenAPIDocument {
           "403": {"$ref": "#/components/responses/E403"},
           "404": {"$ref": "#/components/responses/E404"},
           "409": {"$ref": "#/components/responses/E409"},
+          "408": {"$ref": "#/components/responses/E408"},
           "413": {"$ref": "#/components/responses/E413"},
           "422": {"$ref": "#/components/responses/E422"},
           "503": {"$ref": "#/components/responses/E503"}, "501": {"$ref": "#/components/responses/E501"}, "502": {"$ref": "#/components/responses/E502"}, "504": {"$ref": "#/components/responses/E504"}
@@ -207,6 +212,7 @@ public enum OpenAPIDocument {
           "403": {"$ref": "#/components/responses/E403"},
           "404": {"$ref": "#/components/responses/E404"},
           "409": {"$ref": "#/components/responses/E409"},
+          "408": {"$ref": "#/components/responses/E408"},
           "413": {"$ref": "#/components/responses/E413"},
           "422": {"$ref": "#/components/responses/E422"},
           "503": {"$ref": "#/components/responses/E503"}, "501": {"$ref": "#/components/responses/E501"}, "502": {"$ref": "#/components/responses/E502"}, "504": {"$ref": "#/components/responses/E504"}
@@ -227,6 +233,7 @@ public enum OpenAPIDocument {
           "403": {"$ref": "#/components/responses/E403"},
           "404": {"$ref": "#/components/responses/E404"},
           "409": {"$ref": "#/components/responses/E409"},
+          "408": {"$ref": "#/components/responses/E408"},
           "413": {"$ref": "#/components/responses/E413"},
           "422": {"$ref": "#/components/responses/E422"},
           "503": {"$ref": "#/components/responses/E503"}, "501": {"$ref": "#/components/responses/E501"}, "502": {"$ref": "#/components/responses/E502"}, "504": {"$ref": "#/components/responses/E504"}
@@ -269,6 +276,7 @@ public enum OpenAPIDocument {
           "403": {"$ref": "#/components/responses/E403"},
           "404": {"$ref": "#/components/responses/E404"},
           "409": {"$ref": "#/components/responses/E409"},
+          "408": {"$ref": "#/components/responses/E408"},
           "413": {"$ref": "#/components/responses/E413"},
           "422": {"$ref": "#/components/responses/E422"},
           "503": {"$ref": "#/components/responses/E503"}, "501": {"$ref": "#/components/responses/E501"}
@@ -307,6 +315,7 @@ public enum OpenAPIDocument {
           "403": {"$ref": "#/components/responses/E403"},
           "404": {"$ref": "#/components/responses/E404"},
           "409": {"$ref": "#/components/responses/E409"},
+          "408": {"$ref": "#/components/responses/E408"},
           "413": {"$ref": "#/components/responses/E413"},
           "422": {"$ref": "#/components/responses/E422"},
           "503": {"$ref": "#/components/responses/E503"}, "501": {"$ref": "#/components/responses/E501"}
@@ -330,6 +339,7 @@ public enum OpenAPIDocument {
           "403": {"$ref": "#/components/responses/E403"},
           "404": {"$ref": "#/components/responses/E404"},
           "409": {"$ref": "#/components/responses/E409"},
+          "408": {"$ref": "#/components/responses/E408"},
           "413": {"$ref": "#/components/responses/E413"},
           "422": {"$ref": "#/components/responses/E422"},
           "503": {"$ref": "#/components/responses/E503"}, "501": {"$ref": "#/components/responses/E501"}
@@ -349,6 +359,7 @@ public enum OpenAPIDocument {
           },
           "400": {"$ref": "#/components/responses/E400"},
           "409": {"$ref": "#/components/responses/E409"},
+          "408": {"$ref": "#/components/responses/E408"},
           "413": {"$ref": "#/components/responses/E413"},
           "503": {"$ref": "#/components/responses/E503"}, "501": {"$ref": "#/components/responses/E501"}
         }
@@ -372,6 +383,7 @@ public enum OpenAPIDocument {
           "400": {"$ref": "#/components/responses/E400"},
           "404": {"$ref": "#/components/responses/E404"},
           "409": {"$ref": "#/components/responses/E409"},
+          "408": {"$ref": "#/components/responses/E408"},
           "413": {"$ref": "#/components/responses/E413"},
           "422": {"$ref": "#/components/responses/E422"},
           "503": {"$ref": "#/components/responses/E503"}, "501": {"$ref": "#/components/responses/E501"}
@@ -455,6 +467,7 @@ public enum OpenAPIDocument {
           "201": {"description": "Added", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Contact"}}}},
           "400": {"$ref": "#/components/responses/E400"},
           "409": {"$ref": "#/components/responses/E409"},
+          "408": {"$ref": "#/components/responses/E408"},
           "413": {"$ref": "#/components/responses/E413"},
           "503": {"$ref": "#/components/responses/E503"}, "501": {"$ref": "#/components/responses/E501"}
         }
@@ -470,6 +483,7 @@ public enum OpenAPIDocument {
           "201": {"description": "Added", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Shop"}}}},
           "400": {"$ref": "#/components/responses/E400"},
           "409": {"$ref": "#/components/responses/E409"},
+          "408": {"$ref": "#/components/responses/E408"},
           "413": {"$ref": "#/components/responses/E413"},
           "503": {"$ref": "#/components/responses/E503"}, "501": {"$ref": "#/components/responses/E501"}
         }
@@ -496,6 +510,7 @@ public enum OpenAPIDocument {
           "403": {"$ref": "#/components/responses/E403"},
           "404": {"$ref": "#/components/responses/E404"},
           "409": {"$ref": "#/components/responses/E409"},
+          "408": {"$ref": "#/components/responses/E408"},
           "413": {"$ref": "#/components/responses/E413"},
           "422": {"$ref": "#/components/responses/E422"},
           "503": {"$ref": "#/components/responses/E503"}
@@ -562,6 +577,7 @@ public enum OpenAPIDocument {
           },
           "400": {"$ref": "#/components/responses/E400"},
           "403": {"$ref": "#/components/responses/E403"},
+          "408": {"$ref": "#/components/responses/E408"},
           "413": {"$ref": "#/components/responses/E413"}
         }
       }
@@ -1640,7 +1656,7 @@ public enum OpenAPIDocument {
     },
     "responses": {
       "E400": {
-        "description": "The request is malformed, names an unknown field, or misses or misuses one (`malformed_json`, `unknown_field`, `missing_field`, `invalid_field`, `invalid_request`, …).",
+        "description": "The request is malformed, names an unknown field, or misses or misuses one (`malformed_json`, `unknown_field`, `missing_field`, `invalid_field`, `invalid_request`, …), or is not well-formed HTTP/1.1 (`malformed_request`: a bad chunk, a body shorter than its Content-Length; the connection is closed).",
         "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
       },
       "E403": {
@@ -1653,6 +1669,10 @@ public enum OpenAPIDocument {
       },
       "E409": {
         "description": "Conflicts with the ledger's state (`already_reversed`, `duplicate_external_transaction_id`, `idempotency_conflict`, `hold_not_open`, `not_last_transaction`, `card_already_active`, `holds_open`, `no_printer`, `job_not_queued`, `already_exists` for a card, contact or shop added twice).",
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+      },
+      "E408": {
+        "description": "The request body did not arrive within `api.request-deadline-seconds` of the request head (`request_timeout`); the connection is closed.",
         "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
       },
       "E413": {
