@@ -25,6 +25,7 @@ public struct StartupError: Error, CustomStringConvertible {
     public var description: String { message }
 
     static func cannotCreate(_ message: String) -> StartupError { StartupError(exitCode: 73, message: message) }
+    static func configuration(_ message: String) -> StartupError { StartupError(exitCode: 78, message: message) }
     static func unavailable(_ message: String) -> StartupError { StartupError(exitCode: 69, message: message) }
 }
 
@@ -76,7 +77,10 @@ public enum Daemon {
         do { inherited = try SocketActivation.listeningSocket(environment: environment) } catch {
             throw StartupError.cannotCreate(error.description)
         }
-        if inherited == nil { try refuseIfSocketInUse(config.socketPath) }
+        if inherited == nil {
+            try checkSocketPath(config.socketPath)
+            try refuseIfSocketInUse(config.socketPath)
+        }
 
         let events = EventBus()
         var spooler: PrintSpooler?
@@ -112,9 +116,7 @@ public enum Daemon {
         if let inherited {
             apiSocket = inherited
         } else {
-            do { apiSocket = try APIListener.bindUnix(path: config.socketPath) } catch {
-                throw StartupError.cannotCreate("API socket: \(error)")
-            }
+            do { apiSocket = try APIListener.bindUnix(path: config.socketPath) } catch { throw socketError(error) }
         }
         let api = APIListener(
             descriptor: apiSocket, what: inherited == nil ? config.socketPath : "the socket systemd passed (fd \(apiSocket))",
@@ -185,6 +187,17 @@ public enum Daemon {
         let written = key.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
         guard written == key.count, fsync(fd) == 0 else { throw .cannotCreate("cannot write the card key file \(path)") }
         return key
+    }
+
+    /// Refuses a socket path where something other than a socket is (exit 78: the setting is
+    /// wrong, and the file stays as it is).
+    static func checkSocketPath(_ path: String) throws(StartupError) {
+        do { try APIListener.checkSocketPath(path) } catch { throw socketError(error) }
+    }
+
+    static func socketError(_ error: APIListener.BindError) -> StartupError {
+        if case .notASocket = error { return .configuration("api.socket: \(error)") }
+        return .cannotCreate("API socket: \(error)")
     }
 
     /// Refuses to take over the socket of a daemon that is still running.
