@@ -86,6 +86,7 @@ import TestSupport
             ("a chunk without its CRLF", [Self.chunked + "5\r\n{\"car" + "XX" + "0\r\n\r\n"], false),
             ("junk in a chunk extension", [Self.chunked + "5;\u{01}\u{7f}=\"\r\n{\"car\r\n0\r\n\r\n"], false),
             ("a body shorter than Content-Length, then EOF", [Self.post + "Content-Length: 200\r\n\r\n" + body], true),
+            ("half a request head, then EOF", ["GET /v1/health HTTP/1.1\r\nHost: gift"], true),
             ("a bad request line", ["GET /v1/health HTTP/1.1 extra\u{01}\r\nHost: giftbridge\r\n\r\n"], false),
             ("a bad header", ["GET /v1/health HTTP/1.1\r\nHost giftbridge\r\n\r\n"], false),
             ("two Content-Lengths", [Self.post + "Content-Length: 5\r\nContent-Length: 6\r\n\r\n{}"], false),
