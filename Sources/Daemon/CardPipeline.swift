@@ -84,7 +84,7 @@ final class CardPipeline: Sendable {
     func handleRead(_ input: ReaderInput, reader: String) async -> [APIEvent] {
         var published: [APIEvent] = []
         func publish(_ type: String, _ payload: some Encodable) {
-            if type == "card.read" || type == "card.error" { DaemonMetrics.read(reader: reader, ok: type == "card.read") }
+            if type == "card.read" || type == "card.error" { DaemonMetrics.read(reader: metricLabel(reader), ok: type == "card.read") }
             if let e = events.publish(type, payload) { published.append(e) }
         }
         let settings = readers[reader]
@@ -196,8 +196,15 @@ final class CardPipeline: Sendable {
     @discardableResult
     func reportError(reader: String, reason: String, message: String) -> APIEvent? {
         logger.notice("unusable read", metadata: ["reader": "\(reader)", "reason": "\(reason)"])
-        DaemonMetrics.read(reader: reader, ok: false)
+        DaemonMetrics.read(reader: metricLabel(reader), ok: false)
         return events.publish("card.error", CardError(reader: reader, reason: reason, message: message))
+    }
+
+    /// The metric label for reads from `reader`: a configured reader's id, else `simulated`.
+    /// A simulated read may name any reader, and a label per name would grow the metrics
+    /// without bound.
+    func metricLabel(_ reader: String) -> String {
+        readers[reader] == nil ? "simulated" : reader
     }
 
     /// Encodes and queues a balance receipt; returns its job id, or nil without a printer.

@@ -25,6 +25,7 @@ public struct StartupError: Error, CustomStringConvertible {
     public var description: String { message }
 
     static func cannotCreate(_ message: String) -> StartupError { StartupError(exitCode: 73, message: message) }
+    static func configuration(_ message: String) -> StartupError { StartupError(exitCode: 78, message: message) }
     static func unavailable(_ message: String) -> StartupError { StartupError(exitCode: 69, message: message) }
 }
 
@@ -76,7 +77,10 @@ public enum Daemon {
         do { inherited = try SocketActivation.listeningSocket(environment: environment) } catch {
             throw StartupError.cannotCreate(error.description)
         }
-        if inherited == nil { try refuseIfSocketInUse(config.socketPath) }
+        if inherited == nil {
+            try checkSocketPath(config.socketPath)
+            try refuseIfSocketInUse(config.socketPath)
+        }
 
         let events = EventBus()
         var spooler: PrintSpooler?
@@ -107,19 +111,18 @@ public enum Daemon {
             ])
         }
         let idle = Duration.seconds(config.idleTimeoutSeconds)
+        let deadline = Duration.seconds(config.requestDeadlineSeconds)
         let apiSocket: Int32
         if let inherited {
             apiSocket = inherited
         } else {
-            do { apiSocket = try APIListener.bindUnix(path: config.socketPath) } catch {
-                throw StartupError.cannotCreate("API socket: \(error)")
-            }
+            do { apiSocket = try APIListener.bindUnix(path: config.socketPath) } catch { throw socketError(error) }
         }
         let limits = MoneyLimits(
             maximumPerOperation: config.maximumAmount, invalidAmountVendorCodes: LedgerError.invalidAmount("").zmyleCode.map { ["zmyle": $0] })
         let api = APIListener(
             descriptor: apiSocket, what: inherited == nil ? config.socketPath : "the socket systemd passed (fd \(apiSocket))",
-            idleTimeout: idle, backend: backend, events: events, limits: limits, logger: logger, onReady: onReady)
+            idleTimeout: idle, requestDeadline: deadline, backend: backend, events: events, limits: limits, logger: logger, onReady: onReady)
         let shutdown = ShutdownService(notifier: notifier, events: events, logger: logger)
         // Graceful shutdown runs from the last service to the first: first the shutdown service
         // (STOPPING=1, event streams end), then the printer, the API (its open streams are
@@ -131,7 +134,7 @@ public enum Daemon {
                 throw StartupError.cannotCreate("api.tcp.listen: \(error)")
             }
             services.append(.init(service: APIListener(
-                descriptor: fd, what: "tcp \(tcp.host):\(tcp.port) (bearer token)", access: tcp.access, idleTimeout: idle,
+                descriptor: fd, what: "tcp \(tcp.host):\(tcp.port) (bearer token)", access: tcp.access, idleTimeout: idle, requestDeadline: deadline,
                 backend: backend, events: events, limits: limits, logger: logger)))
         }
         if let spooler { services.append(.init(service: spooler)) }
@@ -203,6 +206,17 @@ public enum Daemon {
         let written = key.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
         guard written == key.count, fsync(fd) == 0 else { throw .cannotCreate("cannot write the card key file \(path)") }
         return key
+    }
+
+    /// Refuses a socket path where something other than a socket is (exit 78: the setting is
+    /// wrong, and the file stays as it is).
+    static func checkSocketPath(_ path: String) throws(StartupError) {
+        do { try APIListener.checkSocketPath(path) } catch { throw socketError(error) }
+    }
+
+    static func socketError(_ error: APIListener.BindError) -> StartupError {
+        if case .notASocket = error { return .configuration("api.socket: \(error)") }
+        return .cannotCreate("API socket: \(error)")
     }
 
     /// Refuses to take over the socket of a daemon that is still running.

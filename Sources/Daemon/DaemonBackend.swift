@@ -152,12 +152,12 @@ struct DaemonBackend: APIBackend {
         let status: HTTPResponse.Status = switch error {
         case .cardNotFound, .transactionNotFound, .holdNotFound, .contactNotFound, .shopNotFound: .notFound
         case .registrationCodeMismatch: .forbidden
-        case .invalidAmount, .invalidRequest, .currencyMismatch: .badRequest
+        case .invalidAmount, .invalidRequest: .badRequest
         case .alreadyReversed, .duplicateExternalTransactionId, .idempotencyConflict, .holdNotOpen, .notLastTransaction,
             .cardAlreadyActive, .holdsOpen, .alreadyExists:
             .conflict
         case .cardInactive, .cardBlocked, .cardRetired, .cardExpired, .insufficientFunds, .maximumBalanceExceeded,
-            .cardCannotBeLoaded, .notReversible, .unsupportedIdentifier:
+            .cardCannotBeLoaded, .notReversible, .unsupportedIdentifier, .currencyMismatch:
             .unprocessableContent
         case .storageFailure: .serviceUnavailable
         // Remote ledgers (Connectors).

@@ -173,6 +173,8 @@ public struct DaemonConfig: Sendable {
     public var allowSimulate: Bool
     /// A connection without a request in progress is closed after this long.
     public var idleTimeoutSeconds = 30
+    /// A request's body must have arrived this long after its head (408, then closed).
+    public var requestDeadlineSeconds = 10
     /// The optional loopback TCP listener for browser-based POS (`api.tcp.*`); off when nil.
     public var tcpListener: TCPListenerConfig?
     public var ledgerBackend: LedgerBackend
@@ -205,6 +207,7 @@ enum ConfigSchema {
     enum Shape { case scalar, list }
     static let keys: [String: Shape] = [
         "api.socket": .scalar, "api.simulate": .scalar, "api.idle-timeout-seconds": .scalar,
+        "api.request-deadline-seconds": .scalar,
         "api.tcp.listen": .scalar, "api.tcp.token-file": .scalar, "api.tcp.cors-origins": .list,
         "state.directory": .scalar,
         "ledger.path": .scalar, "ledger.key-file": .scalar, "ledger.currency": .scalar, "ledger.hold-ttl-seconds": .scalar,
@@ -460,6 +463,7 @@ extension DaemonConfig {
         }
 
         config.idleTimeoutSeconds = try int("api.idle-timeout-seconds", default: 30, range: 1...3600)
+        config.requestDeadlineSeconds = try int("api.request-deadline-seconds", default: 10, range: 1...3600)
         if let listen = string("api.tcp.listen") {
             config.tcpListener = try Self.tcpListener(listen: listen, tokenFile: string("api.tcp.token-file"), origins: list("api.tcp.cors-origins") ?? [])
         }
@@ -553,17 +557,12 @@ extension DaemonConfig {
     /// `api.tcp.*`: a loopback address only (the API moves money; it is not for the network),
     /// a token of at least 32 characters from a file only the daemon reads, exact origins.
     static func tcpListener(listen: String, tokenFile: String?, origins: [String]) throws(ConfigError) -> TCPListenerConfig {
-        guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]), (1...65535).contains(port) else {
-            throw ConfigError(key: "api.tcp.listen", "'\(listen)' is not HOST:PORT (e.g. 127.0.0.1:8765)")
-        }
-        let host = String(listen[..<colon]).trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
-        guard host == "localhost" || host == "::1" || host.hasPrefix("127.") else {
-            throw ConfigError(key: "api.tcp.listen", "'\(host)' is not a loopback address: the TCP listener serves this machine only (127.0.0.1 or ::1)")
-        }
+        let (host, port) = try loopbackAddress(listen)
         guard let tokenFile else {
             throw ConfigError(key: "api.tcp.token-file", "is required with api.tcp.listen: a file holding the bearer token")
         }
         guard tokenFile.hasPrefix("/") else { throw ConfigError(key: "api.tcp.token-file", "'\(tokenFile)' is not an absolute path") }
+        try checkSecretFileMode(tokenFile, key: "api.tcp.token-file")
         guard let data = FileManager.default.contents(atPath: tokenFile) else {
             throw ConfigError(key: "api.tcp.token-file", "cannot read \(tokenFile)")
         }
@@ -577,6 +576,58 @@ extension DaemonConfig {
                 throw ConfigError(key: "api.tcp.cors-origins", "'\(origin)' is not an origin such as https://pos.example.com or http://localhost:3000")
             }
         }
-        return TCPListenerConfig(host: host == "localhost" ? "127.0.0.1" : host, port: port, access: TCPAccess(token: token, allowedOrigins: origins))
+        return TCPListenerConfig(host: host, port: port, access: TCPAccess(token: token, allowedOrigins: origins))
+    }
+
+    /// `api.tcp.listen`: `A.B.C.D:PORT` (an IPv4 address in full) or `[IPV6]:PORT`, read with
+    /// inet_pton, on loopback (127.0.0.0/8 or ::1). Host names are refused: what one resolves
+    /// to is not known before the bind.
+    static func loopbackAddress(_ listen: String) throws(ConfigError) -> (host: String, port: Int) {
+        let key = "api.tcp.listen"
+        guard let colon = listen.lastIndex(of: ":") else {
+            throw ConfigError(key: key, "'\(listen)' is not HOST:PORT (e.g. 127.0.0.1:8765 or [::1]:8765)")
+        }
+        let portText = listen[listen.index(after: colon)...]
+        guard (1...5).contains(portText.utf8.count), portText.utf8.allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }),
+              let port = Int(portText), (1...65535).contains(port) else {
+            throw ConfigError(key: key, "'\(listen)' is not HOST:PORT with a port from 1 to 65535 (e.g. 127.0.0.1:8765)")
+        }
+        let hostPart = listen[..<colon]
+        let host: String
+        let loopback: Bool
+        if hostPart.hasPrefix("["), hostPart.hasSuffix("]"), hostPart.count > 2 {
+            host = String(hostPart.dropFirst().dropLast())
+            var address = in6_addr()
+            guard inet_pton(AF_INET6, host, &address) == 1 else {
+                throw ConfigError(key: key, "'\(host)' is not an IPv6 address")
+            }
+            loopback = withUnsafeBytes(of: &address) { Array($0) } == Array(repeating: 0, count: 15) + [1]
+        } else {
+            host = String(hostPart)
+            var address = in_addr()
+            guard inet_pton(AF_INET, host, &address) == 1 else {
+                throw ConfigError(key: key, "'\(host)' is not an IP address: give an IPv4 address in full (127.0.0.1) or an IPv6 one in brackets ([::1]:8765), not a host name")
+            }
+            loopback = withUnsafeBytes(of: &address) { $0[0] } == 127
+        }
+        guard loopback else {
+            throw ConfigError(key: key, "'\(host)' is not a loopback address: the TCP listener serves this machine only (127.0.0.1 or ::1)")
+        }
+        return (host, port)
+    }
+
+    /// A file holding a secret must be a regular file that only its owner (and group) can read
+    /// and only its owner can write: mode & 0o026 == 0 (0600, 0640, 0400).
+    static func checkSecretFileMode(_ path: String, key: String) throws(ConfigError) {
+        var st = stat()
+        guard stat(path, &st) == 0 else {
+            throw ConfigError(key: key, "cannot read \(path): \(String(cString: strerror(errno)))")
+        }
+        guard st.st_mode & S_IFMT == S_IFREG else { throw ConfigError(key: key, "\(path) is not a regular file") }
+        let mode = st.st_mode & 0o7777
+        guard mode & 0o026 == 0 else {
+            let octal = String(mode, radix: 8)
+            throw ConfigError(key: key, "\(path) has mode 0\(octal): it must not be group- or world-writable nor world-readable (chmod 0600, or 0640 for the daemon's group)")
+        }
     }
 }

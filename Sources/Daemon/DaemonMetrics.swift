@@ -7,8 +7,9 @@ import Synchronization
 
 /// The daemon's metrics in Prometheus' text format (`GET /metrics`), through swift-metrics:
 /// parts record with `Counter`/`Timer`/`Gauge` wherever they are; this bootstraps the metrics
-/// system once per process with a Prometheus registry and renders it. Labels carry reader ids,
-/// operation names, printer ids and outcomes, never card data.
+/// system once per process with a Prometheus registry and renders it. Labels carry configured
+/// reader ids, operation names, printer ids and outcomes, never card data, and never a value a
+/// client chose: every label has a fixed set of values, so the series stay few.
 public enum DaemonMetrics {
     private static let registry = Mutex<PrometheusCollectorRegistry?>(nil)
 
@@ -34,7 +35,8 @@ public enum DaemonMetrics {
         registry.withLock { $0?.emitToString() } ?? ""
     }
 
-    /// One complete read from a reader: `ok` (a card.read) or `error` (a card.error).
+    /// One complete read from a reader: `ok` (a card.read) or `error` (a card.error). `reader`
+    /// is a configured reader's id or `simulated` (``CardPipeline/metricLabel(_:)``).
     static func read(reader: String, ok: Bool) {
         Counter(label: "giftbridge_reads_total", dimensions: [("reader", reader), ("result", ok ? "ok" : "error")]).increment()
     }

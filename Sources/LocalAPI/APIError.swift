@@ -27,12 +27,15 @@ public struct APIError: Error, HTTPResponseError, Sendable, Equatable {
     }
 
     public func response(from request: Request, context: some RequestContext) throws -> Response {
-        let data = try JSONEncoder().encode(Body(error: .init(code: code, message: message, vendorCodes: vendorCodes)))
         var fields = headers
         fields[.contentType] = "application/json"
-        return Response(
-            status: status, headers: fields,
-            body: .init(byteBuffer: ByteBuffer(bytes: data)))
+        return Response(status: status, headers: fields, body: .init(byteBuffer: jsonBody()))
+    }
+
+    /// `{"error": {...}}`.
+    func jsonBody() -> ByteBuffer {
+        // Strings and an optional dictionary of strings: encoding cannot fail.
+        ByteBuffer(bytes: (try? JSONEncoder().encode(Body(error: .init(code: code, message: message, vendorCodes: vendorCodes)))) ?? Data())
     }
 
     public static func notFound(_ path: String) -> APIError { APIError(.notFound, "not_found", "no route for \(path)") }
@@ -49,6 +52,8 @@ struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             return try await next(request, context)
         } catch let error as APIError {
             throw error
+        } catch let error as RequestCutOff {
+            throw error.apiError
         } catch is NIOTooManyBytesError {
             throw APIError(.contentTooLarge, "body_too_large", "the request body is too large (limit \(APIServer.bodyLimit / 1024) KiB; \(APIServer.printBodyLimit / 1024) KiB for /v1/print)")
         } catch let error as HTTPError {

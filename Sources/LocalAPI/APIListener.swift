@@ -20,15 +20,18 @@ public struct APIListener: Service {
     let what: String
     let onReady: @Sendable () async -> Void
     let idleTimeout: Duration
+    let requestDeadline: Duration
 
     public init(
         descriptor: Int32, what: String, access: TCPAccess? = nil, idleTimeout: Duration = APIServer.defaultIdleTimeout,
+        requestDeadline: Duration = APIServer.defaultRequestDeadline,
         backend: some APIBackend, events: EventBus, limits: MoneyLimits = MoneyLimits(), logger: Logger,
         onReady: @escaping @Sendable () async -> Void = {}
     ) {
         self.descriptor = descriptor
         self.what = what
         self.idleTimeout = idleTimeout
+        self.requestDeadline = requestDeadline
         self.responder = APIServer.router(backend: backend, events: events, access: access, limits: limits).buildResponder()
         self.logger = logger
         self.onReady = onReady
@@ -37,6 +40,7 @@ public struct APIListener: Service {
     public func run() async throws {
         let responder = self.responder
         let logger = self.logger
+        let deadline = requestDeadline
         let http = HTTP1Channel(responder: { request, responseWriter, channel in
             let context = APIRequestContext(source: .init(channel: channel, logger: logger))
             let response: Response
@@ -46,7 +50,7 @@ public struct APIListener: Service {
                 response = Response(status: .internalServerError)
             }
             try await responseWriter.write(response: response.head, body: response.body)
-        }, configuration: .init(idleTimeout: .init(idleTimeout)))
+        }, configuration: .init(additionalChannelHandlers: [RequestGuard(deadline: deadline)], idleTimeout: .init(idleTimeout)))
         let connections = ConnectionTasks()
         let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .childChannelOption(ChannelOptions.allowRemoteHalfClosure, value: true)
@@ -66,15 +70,43 @@ public struct APIListener: Service {
 
     public enum BindError: Error, CustomStringConvertible {
         case failed(call: String, subject: String, errno: Int32)
+        /// Something other than a socket is where the socket should go: a setting's mistake,
+        /// and nothing is removed.
+        case notASocket(path: String, kind: String)
         public var description: String {
             switch self {
             case .failed(let call, let subject, let e): "\(call)(\(subject)): \(String(cString: strerror(e)))"
+            case .notASocket(let path, let kind):
+                "\(path) is \(kind), not a socket: the API socket's path must be absent or a stale socket; the file is left alone (remove it, or set api.socket / --socket to another path)"
             }
         }
     }
 
-    /// A listening Unix socket at `path` (a stale socket file is replaced), mode 0660.
+    /// Checks that `path` is absent or a socket (a stale one is replaced at bind); never
+    /// follows a symbolic link there.
+    public static func checkSocketPath(_ path: String) throws(BindError) {
+        var st = stat()
+        guard lstat(path, &st) == 0 else {
+            if errno == ENOENT { return }
+            throw .failed(call: "lstat", subject: path, errno: errno)
+        }
+        let kind: String
+        switch st.st_mode & S_IFMT {
+        case S_IFSOCK: return
+        case S_IFREG: kind = "a regular file"
+        case S_IFDIR: kind = "a directory"
+        case S_IFLNK: kind = "a symbolic link"
+        case S_IFIFO: kind = "a FIFO"
+        case S_IFCHR, S_IFBLK: kind = "a device"
+        default: kind = "not a socket"
+        }
+        throw .notASocket(path: path, kind: kind)
+    }
+
+    /// A listening Unix socket at `path` (a stale socket file is replaced; anything else there
+    /// is refused, ``checkSocketPath(_:)``), mode 0660.
     public static func bindUnix(path: String, backlog: Int32 = 256) throws(BindError) -> Int32 {
+        try checkSocketPath(path)
         let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue | SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw .failed(call: "socket", subject: path, errno: errno) }
         var addr = sockaddr_un()

@@ -36,6 +36,10 @@ public enum APIServer {
     /// is closed after this long; a response in progress (the event stream) is never cut.
     public static let defaultIdleTimeout: Duration = .seconds(30)
 
+    /// A request's body must have arrived this long after its head, however steadily it
+    /// trickles (408 `request_timeout`, then the connection is closed).
+    public static let defaultRequestDeadline: Duration = .seconds(10)
+
     /// Largest request body accepted.
     public static let bodyLimit = 64 * 1024
 

@@ -8,7 +8,7 @@ public enum OpenAPIDocument {
   "info": {
     "title": "giftbridge local API",
     "version": "1",
-    "description": "HTTP/1.1 + JSON on the daemon's Unix socket (`curl --unix-socket /run/giftbridge/api.sock http://localhost/v1/health`). Amounts are integer minor units of the card's currency; replies carry masked card numbers only (at most the first 6 and last 4 characters). Request bodies are limited to 64 KiB, must be RFC 8259 JSON (duplicate members, trailing commas and the like are 400 `malformed_json`) and unknown fields are refused (400 `unknown_field`); an amount is a JSON integer written as one (no fraction, no exponent) of at most 2^53 − 1, and at most `ledger.max-amount` per operation (422 `amount_too_large`); a payment card is refused wherever a card is named (422 `payment_card`); an optional field that is `null` counts as absent. Errors are `{\"error\": {\"code\", \"message\"}}` with a fitting status."
+    "description": "HTTP/1.1 + JSON on the daemon's Unix socket (`curl --unix-socket /run/giftbridge/api.sock http://localhost/v1/health`). Amounts are integer minor units of the card's currency; replies carry masked card numbers only (at most the first 6 and last 4 characters). Request bodies are limited to 64 KiB, must be RFC 8259 JSON (duplicate members, trailing commas and the like are 400 `malformed_json`) and unknown fields are refused (400 `unknown_field`); an amount is a JSON integer written as one (no fraction, no exponent) of at most 2^53 − 1, and at most `ledger.max-amount` per operation (422 `amount_too_large`); a payment card is refused wherever a card is named (422 `payment_card`); an optional field that is `null` counts as absent. Errors are `{\"error\": {\"code\", \"message\"}}` with a fitting status. A request that is not well-formed HTTP/1.1 (a bad chunk, a body cut short) is answered 400 `malformed_request`, and a body that has not arrived within `api.request-deadline-seconds` of its head 408 `request_timeout`; the connection is closed after either."
   },
   "servers": [
     {"url": "http://localhost", "description": "The Unix socket (api.socket); its file mode and group decide who may connect."},
@@ -107,6 +107,7 @@ public enum OpenAPIDocument {
           "403": {"$ref": "#/components/responses/E403"},
           "404": {"$ref": "#/components/responses/E404"},
           "409": {"$ref": "#/components/responses/E409"},
+          "408": {"$ref": "#/components/responses/E408"},
           "413": {"$ref": "#/components/responses/E413"},
           "422": {"$ref": "#/components/responses/E422"},
           "503": {"$ref": "#/components/responses/E503"}, "501": {"$ref": "#/components/responses/E501"}, "502": {"$ref": "#/components/responses/E502"}, "504": {"$ref": "#/components/responses/E504"}
@@ -127,6 +128,7 @@ public enum OpenAPIDocument {
           "403": {"$ref": "#/components/responses/E403"},
           "404": {"$ref": "#/components/responses/E404"},
           "409": {"$ref": "#/components/responses/E409"},
+          "408": {"$ref": "#/components/responses/E408"},
           "413": {"$ref": "#/components/responses/E413"},
           "422": {"$ref": "#/components/responses/E422"},
           "503": {"$ref": "#/components/responses/E503"}, "501": {"$ref": "#/components/responses/E501"}, "502": {"$ref": "#/components/responses/E502"}, "504": {"$ref": "#/components/responses/E504"}
@@ -147,6 +149,7 @@ public enum OpenAPIDocument {
           "403": {"$ref": "#/components/responses/E403"},
           "404": {"$ref": "#/components/responses/E404"},
           "409": {"$ref": "#/components/responses/E409"},
+          "408": {"$ref": "#/components/responses/E408"},
           "413": {"$ref": "#/components/responses/E413"},
           "422": {"$ref": "#/components/responses/E422"},
           "503": {"$ref": "#/components/responses/E503"}, "501": {"$ref": "#/components/responses/E501"}, "502": {"$ref": "#/components/responses/E502"}, "504": {"$ref": "#/components/responses/E504"}
@@ -167,6 +170,7 @@ public enum OpenAPIDocument {
           "403": {"$ref": "#/components/responses/E403"},
           "404": {"$ref": "#/components/responses/E404"},
           "409": {"$ref": "#/components/responses/E409"},
+          "408": {"$ref": "#/components/responses/E408"},
           "413": {"$ref": "#/components/responses/E413"},
           "422": {"$ref": "#/components/responses/E422"},
           "503": {"$ref": "#/components/responses/E503"}, "501": {"$ref": "#/components/responses/E501"}, "502": {"$ref": "#/components/responses/E502"}, "504": {"$ref": "#/components/responses/E504"}
@@ -187,6 +191,7 @@ public enum OpenAPIDocument {
           "403": {"$ref": "#/components/responses/E403"},
           "404": {"$ref": "#/components/responses/E404"},
           "409": {"$ref": "#/components/responses/E409"},
+          "408": {"$ref": "#/components/responses/E408"},
           "413": {"$ref": "#/components/responses/E413"},
           "422": {"$ref": "#/components/responses/E422"},
           "503": {"$ref": "#/components/responses/E503"}, "501": {"$ref": "#/components/responses/E501"}, "502": {"$ref": "#/components/responses/E502"}, "504": {"$ref": "#/components/responses/E504"}
@@ -207,6 +212,7 @@ public enum OpenAPIDocument {
           "403": {"$ref": "#/components/responses/E403"},
           "404": {"$ref": "#/components/responses/E404"},
           "409": {"$ref": "#/components/responses/E409"},
+          "408": {"$ref": "#/components/responses/E408"},
           "413": {"$ref": "#/components/responses/E413"},
           "422": {"$ref": "#/components/responses/E422"},
           "503": {"$ref": "#/components/responses/E503"}, "501": {"$ref": "#/components/responses/E501"}, "502": {"$ref": "#/components/responses/E502"}, "504": {"$ref": "#/components/responses/E504"}
@@ -227,6 +233,7 @@ public enum OpenAPIDocument {
           "403": {"$ref": "#/components/responses/E403"},
           "404": {"$ref": "#/components/responses/E404"},
           "409": {"$ref": "#/components/responses/E409"},
+          "408": {"$ref": "#/components/responses/E408"},
           "413": {"$ref": "#/components/responses/E413"},
           "422": {"$ref": "#/components/responses/E422"},
           "503": {"$ref": "#/components/responses/E503"}, "501": {"$ref": "#/components/responses/E501"}, "502": {"$ref": "#/components/responses/E502"}, "504": {"$ref": "#/components/responses/E504"}
@@ -269,6 +276,7 @@ public enum OpenAPIDocument {
           "403": {"$ref": "#/components/responses/E403"},
           "404": {"$ref": "#/components/responses/E404"},
           "409": {"$ref": "#/components/responses/E409"},
+          "408": {"$ref": "#/components/responses/E408"},
           "413": {"$ref": "#/components/responses/E413"},
           "422": {"$ref": "#/components/responses/E422"},
           "503": {"$ref": "#/components/responses/E503"}, "501": {"$ref": "#/components/responses/E501"}
@@ -307,6 +315,7 @@ public enum OpenAPIDocument {
           "403": {"$ref": "#/components/responses/E403"},
           "404": {"$ref": "#/components/responses/E404"},
           "409": {"$ref": "#/components/responses/E409"},
+          "408": {"$ref": "#/components/responses/E408"},
           "413": {"$ref": "#/components/responses/E413"},
           "422": {"$ref": "#/components/responses/E422"},
           "503": {"$ref": "#/components/responses/E503"}, "501": {"$ref": "#/components/responses/E501"}
@@ -330,6 +339,7 @@ public enum OpenAPIDocument {
           "403": {"$ref": "#/components/responses/E403"},
           "404": {"$ref": "#/components/responses/E404"},
           "409": {"$ref": "#/components/responses/E409"},
+          "408": {"$ref": "#/components/responses/E408"},
           "413": {"$ref": "#/components/responses/E413"},
           "422": {"$ref": "#/components/responses/E422"},
           "503": {"$ref": "#/components/responses/E503"}, "501": {"$ref": "#/components/responses/E501"}
@@ -349,6 +359,8 @@ public enum OpenAPIDocument {
           },
           "400": {"$ref": "#/components/responses/E400"},
           "409": {"$ref": "#/components/responses/E409"},
+          "422": {"$ref": "#/components/responses/E422"},
+          "408": {"$ref": "#/components/responses/E408"},
           "413": {"$ref": "#/components/responses/E413"},
           "503": {"$ref": "#/components/responses/E503"}, "501": {"$ref": "#/components/responses/E501"}
         }
@@ -372,6 +384,7 @@ public enum OpenAPIDocument {
           "400": {"$ref": "#/components/responses/E400"},
           "404": {"$ref": "#/components/responses/E404"},
           "409": {"$ref": "#/components/responses/E409"},
+          "408": {"$ref": "#/components/responses/E408"},
           "413": {"$ref": "#/components/responses/E413"},
           "422": {"$ref": "#/components/responses/E422"},
           "503": {"$ref": "#/components/responses/E503"}, "501": {"$ref": "#/components/responses/E501"}
@@ -455,6 +468,7 @@ public enum OpenAPIDocument {
           "201": {"description": "Added", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Contact"}}}},
           "400": {"$ref": "#/components/responses/E400"},
           "409": {"$ref": "#/components/responses/E409"},
+          "408": {"$ref": "#/components/responses/E408"},
           "413": {"$ref": "#/components/responses/E413"},
           "503": {"$ref": "#/components/responses/E503"}, "501": {"$ref": "#/components/responses/E501"}
         }
@@ -470,6 +484,7 @@ public enum OpenAPIDocument {
           "201": {"description": "Added", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Shop"}}}},
           "400": {"$ref": "#/components/responses/E400"},
           "409": {"$ref": "#/components/responses/E409"},
+          "408": {"$ref": "#/components/responses/E408"},
           "413": {"$ref": "#/components/responses/E413"},
           "503": {"$ref": "#/components/responses/E503"}, "501": {"$ref": "#/components/responses/E501"}
         }
@@ -496,6 +511,7 @@ public enum OpenAPIDocument {
           "403": {"$ref": "#/components/responses/E403"},
           "404": {"$ref": "#/components/responses/E404"},
           "409": {"$ref": "#/components/responses/E409"},
+          "408": {"$ref": "#/components/responses/E408"},
           "413": {"$ref": "#/components/responses/E413"},
           "422": {"$ref": "#/components/responses/E422"},
           "503": {"$ref": "#/components/responses/E503"}
@@ -562,6 +578,7 @@ public enum OpenAPIDocument {
           },
           "400": {"$ref": "#/components/responses/E400"},
           "403": {"$ref": "#/components/responses/E403"},
+          "408": {"$ref": "#/components/responses/E408"},
           "413": {"$ref": "#/components/responses/E413"}
         }
       }
@@ -604,8 +621,7 @@ public enum OpenAPIDocument {
         "properties": {
           "printedCardNumber": {
             "type": ["string", "null"],
-            "minLength": 1,
-            "maxLength": 64,
+            "pattern": "^[ -]*(?:[A-Za-z0-9][ -]*){1,64}$",
             "description": "The number printed on the card: 1-64 ASCII letters or digits (spaces and dashes are ignored; anything else is 400 `invalid_request`)."
           },
           "trackInfo": {
@@ -633,7 +649,7 @@ public enum OpenAPIDocument {
         "else": {
           "if": {"required": ["trackInfo"], "properties": {"trackInfo": {"type": "string"}}},
           "then": {"properties": {"trackInfo": {"maxLength": 37, "pattern": "^[0-9]{1,19}=[0-9=]*$"}}},
-          "else": {"properties": {"barcode": {"minLength": 1, "maxLength": 64}}}
+          "else": {"properties": {"barcode": {"pattern": "^[ -]*(?:[A-Za-z0-9][ -]*){1,64}$"}}}
         },
         "anyOf": [
           {"required": ["printedCardNumber"], "properties": {"printedCardNumber": {"type": "string"}}},
@@ -698,7 +714,7 @@ public enum OpenAPIDocument {
           },
           "currency": {
             "type": ["string", "null"],
-            "description": "ISO 4217 code; when given it must be the card's currency (else 400 `currency_mismatch`)."
+            "description": "ISO 4217 code; when given it must be the card's currency (else 422 `currency_mismatch`)."
           },
           "storeCode": {"type": ["string", "null"], "maxLength": 100, "description": "Store code, recorded with the transaction."},
           "terminalId": {
@@ -758,7 +774,7 @@ public enum OpenAPIDocument {
           },
           "currency": {
             "type": ["string", "null"],
-            "description": "ISO 4217 code; when given it must be the card's currency (else 400 `currency_mismatch`)."
+            "description": "ISO 4217 code; when given it must be the card's currency (else 422 `currency_mismatch`)."
           },
           "storeCode": {"type": ["string", "null"], "maxLength": 100, "description": "Store code, recorded with the transaction."},
           "terminalId": {
@@ -804,7 +820,7 @@ public enum OpenAPIDocument {
           },
           "currency": {
             "type": ["string", "null"],
-            "description": "ISO 4217 code; when given it must be the card's currency (else 400 `currency_mismatch`)."
+            "description": "ISO 4217 code; when given it must be the card's currency (else 422 `currency_mismatch`)."
           },
           "storeCode": {"type": ["string", "null"], "maxLength": 100, "description": "Store code, recorded with the transaction."},
           "terminalId": {
@@ -850,7 +866,7 @@ public enum OpenAPIDocument {
           },
           "currency": {
             "type": ["string", "null"],
-            "description": "ISO 4217 code; when given it must be the card's currency (else 400 `currency_mismatch`)."
+            "description": "ISO 4217 code; when given it must be the card's currency (else 422 `currency_mismatch`)."
           },
           "storeCode": {"type": ["string", "null"], "maxLength": 100, "description": "Store code, recorded with the transaction."},
           "terminalId": {
@@ -902,7 +918,7 @@ public enum OpenAPIDocument {
           },
           "currency": {
             "type": ["string", "null"],
-            "description": "ISO 4217 code; when given it must be the card's currency (else 400 `currency_mismatch`)."
+            "description": "ISO 4217 code; when given it must be the card's currency (else 422 `currency_mismatch`)."
           },
           "storeCode": {"type": ["string", "null"], "maxLength": 100, "description": "Store code, recorded with the transaction."},
           "terminalId": {
@@ -1070,7 +1086,7 @@ public enum OpenAPIDocument {
           },
           "currency": {
             "type": ["string", "null"],
-            "description": "ISO 4217 code; when given it must be the card's currency (else 400 `currency_mismatch`)."
+            "description": "ISO 4217 code; when given it must be the card's currency (else 422 `currency_mismatch`)."
           },
           "metadata": {
             "type": ["object", "null"],
@@ -1174,11 +1190,13 @@ public enum OpenAPIDocument {
             "maximum": 9007199254740991,
             "description": "Largest balance the card may hold, minor units (at least `balance`)."
           },
-          "expiresOn": {"type": ["string", "null"], "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$", "description": "`YYYY-MM-DD`, the last day the card may be used: a real calendar date (leap years counted; `2031-02-30` is 400 `invalid_field`)."},
+          "expiresOn": {"type": ["string", "null"], "format": "date", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$", "description": "`YYYY-MM-DD`, the last day the card may be used: a real calendar date (leap years counted; `2031-02-30` is 400 `invalid_field`)."},
           "registrationCode": {"type": ["string", "null"]}
         },
         "required": ["number"],
         "additionalProperties": false,
+        "if": {"required": ["form", "status"], "properties": {"form": {"const": "digital"}, "status": {"const": "inactive"}}},
+        "then": {"properties": {"balance": {"enum": [0, null]}}, "description": "An inactive digital card is empty: it is loaded once, when it is sold."},
         "example": {"number": "6035719999000001", "balance": 5000, "status": "active"}
       },
       "PrepaidTransactionRequest": {
@@ -1640,7 +1658,7 @@ public enum OpenAPIDocument {
     },
     "responses": {
       "E400": {
-        "description": "The request is malformed, names an unknown field, or misses or misuses one (`malformed_json` for anything that is not RFC 8259 JSON — duplicate members, trailing commas, leading zeros; `unknown_field`, `missing_field`, `invalid_field`, `invalid_amount` for an amount with a fraction or exponent, out of range or beyond 2^53 − 1; `invalid_request`, …).",
+        "description": "The request is malformed, names an unknown field, or misses or misuses one (`malformed_json` for anything that is not RFC 8259 JSON — duplicate members, trailing commas, leading zeros; `unknown_field`, `missing_field`, `invalid_field`, `invalid_amount` for an amount with a fraction or exponent, out of range or beyond 2^53 − 1; `invalid_request`, …), or is not well-formed HTTP/1.1 (`malformed_request`: a bad chunk, a body shorter than its Content-Length; the connection is closed).",
         "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
       },
       "E403": {
@@ -1655,12 +1673,16 @@ public enum OpenAPIDocument {
         "description": "Conflicts with the ledger's state (`already_reversed`, `duplicate_external_transaction_id`, `idempotency_conflict`, `hold_not_open`, `not_last_transaction`, `card_already_active`, `holds_open`, `no_printer`, `job_not_queued`, `already_exists` for a card, contact or shop added twice).",
         "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
       },
+      "E408": {
+        "description": "The request body did not arrive within `api.request-deadline-seconds` of the request head (`request_timeout`); the connection is closed.",
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+      },
       "E413": {
         "description": "The request body is larger than 64 KiB (2 MiB for /v1/print; `raw` at most 1 MiB) (`body_too_large`, `too_large`).",
         "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
       },
       "E422": {
-        "description": "Well formed, but refused: `payment_card` (a payment card's number, track data or barcode: never passed to a ledger), `not_a_gift_card` (outside the shop's `cards.ranges`), `amount_too_large` (more than `ledger.max-amount`), or the ledger refuses it (`card_inactive`, `card_blocked`, `card_retired`, `card_expired`, `insufficient_funds`, `maximum_balance_exceeded`, `card_cannot_be_loaded`, `not_reversible`, `unsupported_card_identifier`).",
+        "description": "Well formed, but refused: `payment_card` (a payment card's number, track data or barcode: never passed to a ledger), `not_a_gift_card` (outside the shop's `cards.ranges`), `amount_too_large` (more than `ledger.max-amount`), or the ledger refuses it (`card_inactive`, `card_blocked`, `card_retired`, `card_expired`, `insufficient_funds`, `maximum_balance_exceeded`, `card_cannot_be_loaded`, `not_reversible`, `unsupported_card_identifier`, `currency_mismatch`: the request names another currency than the card's).",
         "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
       },
       "E503": {

@@ -172,6 +172,59 @@ import TestSupport
         #expect(await error("api: {socket: [unclosed\n")?.message.contains("not valid YAML") == true)
     }
 
+    @Test func theRequestDeadlineIsRead() async throws {
+        #expect(try await load(nil).requestDeadlineSeconds == 10)
+        let c = try await load("api:\n  request-deadline-seconds: 3\n  idle-timeout-seconds: 20\n")
+        #expect(c.requestDeadlineSeconds == 3)
+        #expect(c.idleTimeoutSeconds == 20)
+        #expect(try await load(nil, env: ["GIFTBRIDGE_API_REQUEST_DEADLINE_SECONDS": "7"]).requestDeadlineSeconds == 7)
+        #expect(await error("api:\n  request-deadline-seconds: 0\n")?.key == "api.request-deadline-seconds")
+        #expect(await error("api:\n  request-deadline-seconds: soon\n")?.key == "api.request-deadline-seconds")
+    }
+
+    /// `api.tcp.listen`: IP literals on loopback only, read with inet_pton.
+    @Test func listenAddressesAreLoopbackIPLiterals() throws {
+        func parsed(_ listen: String) -> String? {
+            (try? DaemonConfig.loopbackAddress(listen)).map { "\($0.host) \($0.port)" }
+        }
+        #expect(parsed("127.0.0.1:8765") == "127.0.0.1 8765")
+        #expect(parsed("127.42.0.9:1") == "127.42.0.9 1")
+        #expect(parsed("[::1]:65535") == "::1 65535")
+        #expect(parsed("[0:0:0:0:0:0:0:1]:8765") == "0:0:0:0:0:0:0:1 8765")
+        for bad in ["127.1:8765", "127.0.1:8765", "127.evil.example:8765", "localhost:8765", "::1:8765", "[::1]", "127.0.0.1",
+                    "0.0.0.0:8765", "10.0.0.1:8765", "[::]:8765", "[::ffff:127.0.0.1]:8765", "[127.0.0.1]:8765", "[]:8765",
+                    "127.0.0.1:0", "127.0.0.1:65536", "127.0.0.1:+80", "127.0.0.1: 80", "127.0.0.1:８０", " 127.0.0.1:80", ":8765"] {
+            do {
+                _ = try DaemonConfig.loopbackAddress(bad)
+                Issue.record("\(bad) was taken")
+            } catch {
+                #expect(error.key == "api.tcp.listen", "\(bad)")
+            }
+        }
+    }
+
+    /// The token file: a regular file, mode & 0o026 == 0.
+    @Test func theTokenFileModeIsChecked() async throws {
+        let dir = try TemporaryDirectory()
+        let token = String(repeating: "ab12", count: 10)
+        func config(mode: mode_t) throws -> String {
+            let path = dir.file("token-\(String(mode, radix: 8))")
+            try token.write(toFile: path, atomically: true, encoding: .utf8)
+            #expect(chmod(path, mode) == 0)
+            return "api:\n  tcp:\n    listen: 127.0.0.1:8765\n    token-file: \(path)\n"
+        }
+        for mode: mode_t in [0o600, 0o640, 0o400, 0o440] {
+            #expect(try await load(config(mode: mode)).tcpListener?.access.token == token, "mode \(String(mode, radix: 8))")
+        }
+        for mode: mode_t in [0o644, 0o604, 0o620, 0o602, 0o666, 0o660] {
+            let e = await error(try config(mode: mode))
+            #expect(e?.key == "api.tcp.token-file", "mode \(String(mode, radix: 8))")
+            #expect(e?.message.contains("\(dir.file("token-\(String(mode, radix: 8))")) has mode 0\(String(mode, radix: 8))") == true, "\(String(describing: e))")
+        }
+        try FileManager.default.createDirectory(atPath: dir.file("token-dir"), withIntermediateDirectories: false)
+        #expect(await error("api:\n  tcp:\n    listen: 127.0.0.1:8765\n    token-file: \(dir.file("token-dir"))\n")?.message.contains("not a regular file") == true)
+    }
+
     @Test func anExplicitFileMustExist() async {
         do {
             _ = try await DaemonConfig.load(configFile: "/nonexistent/giftbridge.yaml", flags: [:], environment: [:], demo: false)

@@ -61,11 +61,13 @@ import TestSupport
         #expect(try daemon.terminate().status == 0)
     }
 
-    @Test func theTimeoutIsChecked() throws {
+    /// Both timeouts: the idle one and the request deadline (HTTPFramingTests).
+    @Test(arguments: ["api.idle-timeout-seconds", "api.request-deadline-seconds"])
+    func theTimeoutIsChecked(key: String) throws {
         let dir = try TemporaryDirectory()
-        try "api:\n  idle-timeout-seconds: 0\n".write(toFile: dir.file("c.yaml"), atomically: true, encoding: .utf8)
+        try "api:\n  \(key.dropFirst("api.".count)): 0\n".write(toFile: dir.file("c.yaml"), atomically: true, encoding: .utf8)
         let (status, log) = try DaemonProcess.runToExit(arguments: ["--demo", "--config", dir.file("c.yaml"), "--state-dir", dir.file("s")], dir: dir)
         #expect(status == 78)
-        #expect(log.contains("api.idle-timeout-seconds"))
+        #expect(log.contains(key))
     }
 }

@@ -38,4 +38,28 @@ import TestSupport
         #expect(!text.contains("6035710000000000") && !text.contains("603571******"))
         #expect(try daemon.terminate().status == 0)
     }
+
+    /// A simulated read may name any reader; the metrics label only configured reader ids, so
+    /// a client cannot grow them with new names.
+    @Test func simulatedReaderNamesDoNotBecomeSeries() throws {
+        let dir = try TemporaryDirectory()
+        try "swipe:\n  action: none\n".write(toFile: dir.file("c.yaml"), atomically: true, encoding: .utf8)
+        let daemon = try DaemonProcess(arguments: ["--demo", "--config", dir.file("c.yaml"), "--state-dir", dir.file("s")], dir: dir)
+        try daemon.waitUntilReady()
+        let client = UnixHTTPClient(socketPath: dir.file("s/api.sock"))
+        for i in 0..<200 {
+            let text = i % 2 == 0 ? ";6035710000000000=49121200?" : ";12?"
+            #expect(try client.post("/v1/simulate/swipe", json: Array(#"{"text":"\#(text)","reader":"made-up-\#(i)"}"#.utf8)).status == 202)
+        }
+        let text = try client.get("/metrics").text
+        let reads = text.split(separator: "\n").filter { $0.hasPrefix("giftbridge_reads_total{") }
+        #expect(reads.map { $0.split(separator: " ").first ?? "" }.sorted() == [
+            #"giftbridge_reads_total{reader="simulated",result="error"}"#,
+            #"giftbridge_reads_total{reader="simulated",result="ok"}"#,
+        ], "\(reads)")
+        #expect(reads.allSatisfy { Double($0.split(separator: " ").last ?? "") == 100 }, "\(reads)")
+        #expect(!text.contains("made-up-"))
+        #expect(text.utf8.count < 16 * 1024, "\(text.utf8.count) bytes of metrics")
+        #expect(try daemon.terminate().status == 0)
+    }
 }

@@ -221,6 +221,31 @@ import TestSupport
         #expect(result.log.contains("/nonexistent-gb"))
         #expect(result.log.contains("does not exist"))
     }
+
+    /// `--socket PATH` replaces a stale socket only: a file, a directory or a link there is a
+    /// wrong setting (78), and stays as it was.
+    @Test func somethingOtherThanASocketAtTheSocketPathExits78AndIsLeftAlone() throws {
+        let dir = try TemporaryDirectory()
+        try "precious\n".write(toFile: dir.file("file"), atomically: true, encoding: .utf8)
+        try FileManager.default.createDirectory(atPath: dir.file("directory"), withIntermediateDirectories: false)
+        try FileManager.default.createSymbolicLink(atPath: dir.file("link"), withDestinationPath: dir.file("file"))
+        for (name, kind) in [("file", "a regular file"), ("directory", "a directory"), ("link", "a symbolic link")] {
+            let result = try DaemonProcess.runToExit(arguments: ["--demo", "--state-dir", dir.file("s-\(name)"), "--socket", dir.file(name)], dir: dir)
+            #expect(result.status == 78, "\(name): \(result.log)")
+            #expect(result.log.contains("\(dir.file(name)) is \(kind), not a socket"), "\(name): \(result.log)")
+        }
+        #expect(try String(contentsOfFile: dir.file("file"), encoding: .utf8) == "precious\n")
+        #expect(FileManager.default.fileExists(atPath: dir.file("directory")))
+        #expect((try? FileManager.default.destinationOfSymbolicLink(atPath: dir.file("link"))) == dir.file("file"))
+        // A stale socket (its daemon gone) is still replaced.
+        let first = try DaemonProcess(arguments: ["--demo", "--state-dir", dir.file("s"), "--socket", dir.file("api.sock")], dir: dir)
+        try first.waitUntilReady()
+        kill(first.process.processIdentifier, SIGKILL)
+        first.process.waitUntilExit()
+        let second = try DaemonProcess(arguments: ["--demo", "--state-dir", dir.file("s"), "--socket", dir.file("api.sock")], dir: dir)
+        try second.waitUntilReady()
+        #expect(try second.terminate().status == 0)
+    }
 }
 
 @Suite(.serialized) struct PrinterOutageTests {

@@ -37,11 +37,17 @@ import TestSupport
         return (status, head.lowercased(), parts.dropFirst().joined(separator: "\r\n\r\n"))
     }
 
+    /// A token file as the daemon wants it: readable by its owner only (0600) or `mode`.
+    static func writeToken(_ text: String, to path: String, mode: mode_t = 0o600) throws {
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        guard chmod(path, mode) == 0 else { throw TestFailure("chmod \(path): errno \(errno)") }
+    }
+
     @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: curlPath)))
     func tokenCORSAndPeerAddress() throws {
         let dir = try TemporaryDirectory()
         let port = Self.freePort()
-        try (Self.token + "\n").write(toFile: dir.file("token"), atomically: true, encoding: .utf8)
+        try Self.writeToken(Self.token + "\n", to: dir.file("token"))
         try """
         api:
           tcp:
@@ -96,15 +102,34 @@ import TestSupport
         let id = try #require(json(redeem.body)["transactionId"] as? Int)
         let fetched = try curl(["-H", "Authorization: Bearer \(Self.token)", base + "/v1/transactions/\(id)"])
         #expect((json(fetched.body)["requestedBy"] as? String)?.hasPrefix("tcp 127.0.0.1:") == true)
+
+        // Framing errors on the TCP listener too: 400 with the JSON error, then closed.
+        let garbage = try HTTPFramingTests.exchange(on: HTTPFramingTests.connectTCP(port), ["NOT HTTP\u{01}\r\n\r\n"])
+        #expect(garbage.status == 400 && garbage.code == "malformed_request" && garbage.closed, "\(garbage.text)")
+        let badChunk = try HTTPFramingTests.exchange(on: HTTPFramingTests.connectTCP(port), [
+            "POST /v1/gift/balance HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(Self.token)\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+        ])
+        #expect(badChunk.status == 400 && badChunk.code == "malformed_request" && badChunk.closed, "\(badChunk.text)")
         #expect(try daemon.terminate().status == 0)
     }
 
     @Test func listenerSettingsAreChecked() throws {
         let dir = try TemporaryDirectory()
-        try "short\n".write(toFile: dir.file("short"), atomically: true, encoding: .utf8)
-        try (Self.token + "\n").write(toFile: dir.file("token"), atomically: true, encoding: .utf8)
+        try Self.writeToken("short\n", to: dir.file("short"))
+        try Self.writeToken(Self.token + "\n", to: dir.file("token"))
+        try Self.writeToken(Self.token + "\n", to: dir.file("token-0644"), mode: 0o644)
+        try Self.writeToken(Self.token + "\n", to: dir.file("token-0620"), mode: 0o620)
         let cases: [(String, String)] = [
             ("listen: 0.0.0.0:8765\n    token-file: \(dir.file("token"))", "not a loopback address"),
+            // Only IP literals, read with inet_pton: no short forms, no host names.
+            ("listen: 127.1:8765\n    token-file: \(dir.file("token"))", "configuration key 'api.tcp.listen': '127.1' is not an IP address"),
+            ("listen: 127.evil.example:8765\n    token-file: \(dir.file("token"))", "configuration key 'api.tcp.listen': '127.evil.example' is not an IP address"),
+            ("listen: localhost:8765\n    token-file: \(dir.file("token"))", "configuration key 'api.tcp.listen'"),
+            ("listen: '[::ffff:127.0.0.1]:8765'\n    token-file: \(dir.file("token"))", "not a loopback address"),
+            ("listen: 127.0.0.1:http\n    token-file: \(dir.file("token"))", "configuration key 'api.tcp.listen'"),
+            // The token file: not world-readable, not group- or world-writable.
+            ("listen: 127.0.0.1:8765\n    token-file: \(dir.file("token-0644"))", "\(dir.file("token-0644")) has mode 0644"),
+            ("listen: 127.0.0.1:8765\n    token-file: \(dir.file("token-0620"))", "\(dir.file("token-0620")) has mode 0620"),
             ("listen: 127.0.0.1:8765", "api.tcp.token-file"),
             ("listen: 127.0.0.1:8765\n    token-file: \(dir.file("short"))", "at least 32"),
             ("listen: 127.0.0.1\n    token-file: \(dir.file("token"))", "HOST:PORT"),
