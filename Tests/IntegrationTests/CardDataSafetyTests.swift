@@ -17,6 +17,7 @@ import TestSupport
     ]
     static let name = "DOE/JOHN Q"
     static let discretionary = "1010000000000000"
+    static let registrationCode = "RC7731Q"
 
     static func track1(_ pan: String) -> String { "%B\(pan)^\(name)^2912\(discretionary)?" }
     static func track2(_ pan: String) -> String { ";\(pan)=2912\(discretionary)?" }
@@ -37,7 +38,7 @@ import TestSupport
 
     /// What must appear nowhere: each PAN, the track data after the separator, the name.
     static func secrets(_ pans: [String]) -> [String] {
-        pans + [name, "DOE/JOHN", "2912" + discretionary, discretionary]
+        pans + [name, "DOE/JOHN", "2912" + discretionary, discretionary, registrationCode]
     }
 
     static func expectNothingOf(_ secrets: [String], in blobs: [(String, [UInt8])]) {
@@ -92,7 +93,7 @@ import TestSupport
                 #expect((data?["message"] as? String)?.contains(PAN.mask(pan)) == true, "\(data ?? [:])")
             }
             // A POS: the number, the track data or a barcode in cardInfo, on every route that takes a card.
-            for card in [#"{"printedCardNumber":"\#(pan)"}"#, #"{"trackInfo":"\#(pan)=2912\#(Self.discretionary)"}"#, #"{"barcode":"\#(pan)"}"#] {
+            for card in [#"{"printedCardNumber":"\#(pan)","cardRegCode":"\#(Self.registrationCode)"}"#, #"{"trackInfo":"\#(pan)=2912\#(Self.discretionary)"}"#, #"{"barcode":"\#(pan)"}"#] {
                 for (path, body) in [
                     ("/v1/gift/balance", #"{"cardInfo":\#(card)}"#), ("/v1/gift/redeem", #"{"cardInfo":\#(card),"amount":100}"#),
                     ("/v1/gift/sell", #"{"cardInfo":\#(card),"amount":100,"idempotencyKey":"k-\#(pan)"}"#),
