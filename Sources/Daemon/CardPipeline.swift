@@ -208,15 +208,19 @@ final class CardPipeline: Sendable {
             maskedCardNumber: state.maskedNumber, balance: config.shop.locale.money(state.balance),
             cardStatus: state.status == .active ? nil : state.status.rawValue,
             printedAt: Self.receiptDate(config.shop.locale), terminal: config.shop.terminal)
-        let encoded = receipt.encodeReporting(profile: spooler.config.profile, locale: config.shop.locale)
-        if !encoded.replaced.isEmpty {
-            logger.notice("receipt characters the printer has no code page for, printed as ASCII", metadata: ["replaced": "\(encoded.replacementNote)"])
-        }
-        guard let id = spooler.submit(encoded.bytes, kind: "balance") else {
+        guard let id = spooler.submit(bytes(of: receipt.encodeReporting(profile: spooler.config.profile, locale: config.shop.locale)), kind: "balance") else {
             logger.error("print queue full; balance receipt dropped")
             return nil
         }
         return id
+    }
+
+    /// A receipt's bytes; the characters the printer has no code page for are logged.
+    func bytes(of receipt: EncodedReceipt) -> [UInt8] {
+        if !receipt.replaced.isEmpty {
+            logger.notice("receipt characters the printer has no code page for, printed as ASCII", metadata: ["replaced": "\(receipt.replacementNote)"])
+        }
+        return receipt.bytes
     }
 
     /// Now, in local time, as the shop's locale writes it (24 h).
