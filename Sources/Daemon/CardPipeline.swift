@@ -212,20 +212,27 @@ final class CardPipeline: Sendable {
         guard let spooler else { return nil }
         let receipt = BalanceReceipt(
             shopName: config.shop.name, headerLines: config.shop.header, footerLines: config.shop.footer,
-            maskedCardNumber: state.maskedNumber, balance: state.balance.displayString,
+            maskedCardNumber: state.maskedNumber, balance: config.shop.locale.money(state.balance),
             cardStatus: state.status == .active ? nil : state.status.rawValue,
-            printedAt: Self.receiptDate(), terminal: config.shop.terminal)
-        guard let id = spooler.submit(receipt.encode(profile: spooler.config.profile), kind: "balance") else {
+            printedAt: Self.receiptDate(config.shop.locale), terminal: config.shop.terminal)
+        guard let id = spooler.submit(bytes(of: receipt.encodeReporting(profile: spooler.config.profile, locale: config.shop.locale)), kind: "balance") else {
             logger.error("print queue full; balance receipt dropped")
             return nil
         }
         return id
     }
 
-    static func receiptDate() -> String {
-        let f = DateFormatter()
-        f.locale = Locale(identifier: "en_US_POSIX")
-        f.dateFormat = "yyyy-MM-dd HH:mm"
-        return f.string(from: Date())
+    /// A receipt's bytes; the characters the printer has no code page for are logged.
+    func bytes(of receipt: EncodedReceipt) -> [UInt8] {
+        if !receipt.replaced.isEmpty {
+            logger.notice("receipt characters the printer has no code page for, printed as ASCII", metadata: ["replaced": "\(receipt.replacementNote)"])
+        }
+        return receipt.bytes
+    }
+
+    /// Now, in local time, as the shop's locale writes it (24 h).
+    static func receiptDate(_ locale: ReceiptLocale, _ date: Date = Date()) -> String {
+        let c = Calendar(identifier: .gregorian).dateComponents(in: .current, from: date)
+        return locale.dateTime(year: c.year ?? 1970, month: c.month ?? 1, day: c.day ?? 1, hour: c.hour ?? 0, minute: c.minute ?? 0)
     }
 }

@@ -94,7 +94,7 @@ public enum Daemon {
         }
         let pipeline = CardPipeline(config: config, ledger: measured, spooler: spooler, events: events, reads: RecentReads(), logger: logger)
         let readers = ReaderService(configs: config.readers, pipeline: pipeline, events: events, logger: logger)
-        let holdTimer = HoldExpiryService(ledger: measured, events: events, logger: logger)
+        let holdTimer = HoldExpiryService(ledger: measured, events: events, logger: logger, locale: config.shop.locale)
         let backend = DaemonBackend(
             config: config, ledger: measured, keyer: keyer, pipeline: pipeline, readers: readers.statuses, events: events, holdTimer: holdTimer,
             started: started)

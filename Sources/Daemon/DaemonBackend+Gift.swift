@@ -1,4 +1,5 @@
 import CardReading
+import ESCPOS
 import Foundation
 import Hummingbird
 import Ledger
@@ -16,7 +17,7 @@ extension DaemonBackend {
         let result: GiftResult
         do { result = try await ledger.execute(command, context: context) } catch { throw Self.apiError(error) }
         if let id = request.readId { pipeline.reads.consume(id) }
-        let reply = Self.transactionReply(result.transaction, card: result.card, counterpart: result.counterpart)
+        let reply = Self.transactionReply(result.transaction, card: result.card, counterpart: result.counterpart, locale: config.shop.locale)
         events.publish("gift.transaction", TransactionEvent(reply))
         return reply
     }
@@ -83,7 +84,7 @@ extension DaemonBackend {
 
     func transaction(id: Int64) async throws(APIError) -> TransactionReply {
         do {
-            return Self.transactionReply(try await ledger.transaction(id: id), card: nil)
+            return Self.transactionReply(try await ledger.transaction(id: id), card: nil, locale: config.shop.locale)
         } catch {
             throw Self.apiError(error)
         }
@@ -102,13 +103,13 @@ extension DaemonBackend {
         }
         if let id = request.readId { pipeline.reads.consume(id) }
         holdTimer.reschedule()
-        let reply = Self.holdReply(hold)
+        let reply = Self.holdReply(hold, locale: config.shop.locale)
         events.publish("hold.reserved", reply)
         return reply
     }
 
     func hold(id: String) async throws(APIError) -> HoldReply {
-        do { return Self.holdReply(try await ledger.hold(id: id)) } catch { throw Self.apiError(error) }
+        do { return Self.holdReply(try await ledger.hold(id: id), locale: config.shop.locale) } catch { throw Self.apiError(error) }
     }
 
     func confirmHold(id: String, _ request: HoldActionRequest) async throws(APIError) -> TransactionReply {
@@ -117,7 +118,7 @@ extension DaemonBackend {
             cashier: request.cashier, checkNumber: request.checkNumber)
         let result: GiftResult
         do { result = try await ledger.confirmHold(id: id, context: context) } catch { throw Self.apiError(error) }
-        let reply = Self.transactionReply(result.transaction, card: result.card)
+        let reply = Self.transactionReply(result.transaction, card: result.card, locale: config.shop.locale)
         events.publish("hold.confirmed", TransactionEvent(reply))
         return reply
     }
@@ -126,7 +127,7 @@ extension DaemonBackend {
         let context = operationContext(operation: "holds/\(id)/cancel", request: request, idempotencyKey: request.idempotencyKey, terminalId: request.terminalId)
         let hold: HoldRecord
         do { hold = try await ledger.cancelHold(id: id, context: context) } catch { throw Self.apiError(error) }
-        let reply = Self.holdReply(hold)
+        let reply = Self.holdReply(hold, locale: config.shop.locale)
         events.publish("hold.cancelled", reply)
         return reply
     }
@@ -171,13 +172,15 @@ extension DaemonBackend {
         }
     }
 
-    static func amount(_ minor: Int64, _ currency: Currency) -> AmountReply {
+    /// An amount for the API: minor units, the plain decimal, and the shop locale's form for people.
+    static func amount(_ minor: Int64, _ currency: Currency, _ locale: ReceiptLocale) -> AmountReply {
         let m = Money(minorUnits: minor, currency: currency)
-        return AmountReply(minor: minor, decimal: m.decimalString, display: m.displayString)
+        return AmountReply(minor: minor, decimal: m.decimalString, display: locale.money(m))
     }
 
-    static func transactionReply(_ t: TransactionRecord, card: GiftCardState?, counterpart: TransactionRecord? = nil) -> TransactionReply {
-        TransactionReply(
+    static func transactionReply(_ t: TransactionRecord, card: GiftCardState?, counterpart: TransactionRecord? = nil, locale: ReceiptLocale) -> TransactionReply {
+        func amount(_ minor: Int64, _ currency: Currency) -> AmountReply { DaemonBackend.amount(minor, currency, locale) }
+        return TransactionReply(
             transactionId: t.id, authCode: t.authCode, kind: t.kind.rawValue, maskedCardNumber: t.maskedCardNumber, currency: t.currency.code,
             transactionAmount: amount(t.amount, t.currency), tip: amount(t.tip, t.currency),
             previousBalance: amount(t.balanceBefore, t.currency), currentBalance: amount(t.balanceAfter, t.currency),
@@ -189,10 +192,10 @@ extension DaemonBackend {
             })
     }
 
-    static func holdReply(_ h: HoldRecord) -> HoldReply {
+    static func holdReply(_ h: HoldRecord, locale: ReceiptLocale) -> HoldReply {
         HoldReply(
             id: h.id, status: h.status.rawValue, maskedCardNumber: h.maskedCardNumber, currency: h.currency.code,
-            amount: amount(h.amount, h.currency), metadata: h.metadata, createdAt: h.createdAt, expiresAt: h.expiresAt,
+            amount: amount(h.amount, h.currency, locale), metadata: h.metadata, createdAt: h.createdAt, expiresAt: h.expiresAt,
             resolvedAt: h.resolvedAt, transactionId: h.transactionId)
     }
 }

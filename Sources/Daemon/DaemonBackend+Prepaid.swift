@@ -1,3 +1,4 @@
+import ESCPOS
 import Foundation
 import Ledger
 import LocalAPI
@@ -13,7 +14,7 @@ extension DaemonBackend {
             let t = try await ledger.prepaidTransaction(
                 contactUuid: request.contactUuid, identifierValue: request.contactIdentifierValue, shopUuid: request.shopUuid,
                 amount: request.amount, context: context)
-            let reply = Self.prepaidReply(t)
+            let reply = Self.prepaidReply(t, locale: config.shop.locale)
             events.publish("prepaid.transaction", PrepaidEvent(uuid: t.uuid, contactUuid: t.contact.uuid, shopUuid: t.shop.uuid, amount: t.amount, balance: t.balanceAfter, currency: t.currency.code))
             return reply
         } catch {
@@ -25,7 +26,7 @@ extension DaemonBackend {
         do {
             let t = try await ledger.reversePrepaid(uuid: uuid, context: OperationContext(requestedBy: APIPeer.current?.description))
             events.publish("prepaid.transaction", PrepaidEvent(uuid: t.uuid, contactUuid: t.contact.uuid, shopUuid: t.shop.uuid, amount: t.amount, balance: t.balanceAfter, currency: t.currency.code))
-            return Self.prepaidReply(t)
+            return Self.prepaidReply(t, locale: config.shop.locale)
         } catch {
             throw Self.apiError(error, prepaid: true)
         }
@@ -35,7 +36,7 @@ extension DaemonBackend {
         do {
             let p = try await ledger.prepaidTransactions(contactUuid: contactUuid, shopUuid: shopUuid, page: page, perPage: limit)
             return PageReply(
-                data: p.items.map(Self.prepaidReply),
+                data: p.items.map { Self.prepaidReply($0, locale: config.shop.locale) },
                 meta: .init(currentPage: p.currentPage, from: p.from, to: p.to, lastPage: p.lastPage, perPage: p.perPage, total: p.total))
         } catch {
             throw Self.apiError(error, prepaid: true)
@@ -43,7 +44,7 @@ extension DaemonBackend {
     }
 
     func prepaidBalance(contactUuid: String) async throws(APIError) -> ContactReply {
-        do { return Self.contactReply(try await ledger.prepaidBalance(contactUuid: contactUuid)) } catch { throw Self.apiError(error, prepaid: true) }
+        do { return Self.contactReply(try await ledger.prepaidBalance(contactUuid: contactUuid), locale: config.shop.locale) } catch { throw Self.apiError(error, prepaid: true) }
     }
 
     func addContact(_ request: NewContactRequest) async throws(APIError) -> ContactReply {
@@ -55,7 +56,7 @@ extension DaemonBackend {
             identifierName: request.identifierName, prepaidBalance: .zero(currency))
         do {
             try await ledger.addContact(contact)
-            return Self.contactReply(contact)
+            return Self.contactReply(contact, locale: config.shop.locale)
         } catch {
             throw Self.apiError(error, prepaid: true)
         }
@@ -71,16 +72,16 @@ extension DaemonBackend {
         }
     }
 
-    static func contactReply(_ c: Contact) -> ContactReply {
+    static func contactReply(_ c: Contact, locale: ReceiptLocale) -> ContactReply {
         ContactReply(
             uuid: c.uuid, email: c.email, identifierName: c.identifierName, identifierValue: c.identifierValue,
-            identifierActive: c.identifierActive, prepaidBalance: amount(c.prepaidBalance.minorUnits, c.prepaidBalance.currency))
+            identifierActive: c.identifierActive, prepaidBalance: amount(c.prepaidBalance.minorUnits, c.prepaidBalance.currency, locale))
     }
 
-    static func prepaidReply(_ t: PrepaidTransaction) -> PrepaidTransactionReply {
+    static func prepaidReply(_ t: PrepaidTransaction, locale: ReceiptLocale) -> PrepaidTransactionReply {
         PrepaidTransactionReply(
-            uuid: t.uuid, amount: amount(t.amount, t.currency), prepaidBalance: amount(t.balanceAfter, t.currency), currency: t.currency.code,
-            shop: ShopReply(uuid: t.shop.uuid, name: t.shop.name, reference: t.shop.reference), contact: contactReply(t.contact),
+            uuid: t.uuid, amount: amount(t.amount, t.currency, locale), prepaidBalance: amount(t.balanceAfter, t.currency, locale), currency: t.currency.code,
+            shop: ShopReply(uuid: t.shop.uuid, name: t.shop.name, reference: t.shop.reference), contact: contactReply(t.contact, locale: locale),
             reversesUuid: t.reversesUuid, createdAt: t.createdAt)
     }
 }

@@ -24,7 +24,7 @@ extension DaemonBackend {
             kind = "raw"
         } else {
             let document = try await document(for: request)
-            bytes = document.encode(shop: receiptShop, profile: spooler.config.profile)
+            bytes = pipeline.bytes(of: document.encodeReporting(shop: receiptShop, profile: spooler.config.profile, locale: config.shop.locale))
             kind = request.template ?? "receipt"
         }
         guard let id = spooler.submit(bytes, kind: kind) else {
@@ -40,7 +40,7 @@ extension DaemonBackend {
             throw APIError(.badRequest, "unknown_template", "\(ReceiptDocument.DataError.unknownTemplate(template))")
         }
         if let data = request.data { return try Self.decodeDocument(template: template, json: data) }
-        let now = CardPipeline.receiptDate()
+        let now = CardPipeline.receiptDate(config.shop.locale)
         switch template {
         case "transaction":
             guard let id = request.transactionId else { throw APIError(.badRequest, "missing_field", "the transaction template needs transactionId or data") }
@@ -63,7 +63,7 @@ extension DaemonBackend {
             do { state = try await ledger.balance(of: card, context: RequestContext(terminalId: config.shop.terminal)) } catch { throw Self.apiError(error) }
             if let id = request.readId { pipeline.reads.consume(id) }
             return .balance(.init(
-                maskedCardNumber: state.maskedNumber, balance: state.balance.displayString,
+                maskedCardNumber: state.maskedNumber, balance: config.shop.locale.money(state.balance),
                 cardStatus: state.status == .active ? nil : state.status.rawValue, printedAt: now))
         }
     }

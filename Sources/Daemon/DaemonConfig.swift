@@ -156,6 +156,8 @@ public struct ShopConfig: Sendable, Equatable {
     public var header: [String]
     public var footer: [String]
     public var terminal: String?
+    /// `shop.locale`: the receipts' language and the money and date forms of receipts and API.
+    public var locale: ReceiptLocale = .default
 }
 
 /// The loopback TCP listener: where, and who may use it (the token is read from its file at start).
@@ -222,7 +224,7 @@ enum ConfigSchema {
         "ledger.piggy.connect-timeout-ms": .scalar, "ledger.piggy.read-timeout-ms": .scalar, "ledger.piggy.shop-uuid": .scalar,
         "ledger.zmyle.base-url": .scalar, "ledger.zmyle.credentials-file": .scalar, "ledger.zmyle.credentials-env": .scalar,
         "ledger.zmyle.connect-timeout-ms": .scalar, "ledger.zmyle.read-timeout-ms": .scalar,
-        "shop.name": .scalar, "shop.header": .list, "shop.footer": .list, "shop.terminal": .scalar,
+        "shop.name": .scalar, "shop.header": .list, "shop.footer": .list, "shop.terminal": .scalar, "shop.locale": .scalar,
         "printer.target": .scalar, "printer.profile": .scalar, "printer.connect-timeout-ms": .scalar,
         "swipe.action": .scalar,
         "log.level": .scalar,
@@ -423,7 +425,8 @@ extension DaemonConfig {
                 name: string("shop.name") ?? (demo ? "giftbridge demo shop" : "Gift card"),
                 header: list("shop.header") ?? (demo ? ["1 Example Street", "Springfield"] : []),
                 footer: list("shop.footer") ?? (demo ? ["Thank you!"] : []),
-                terminal: string("shop.terminal")),
+                terminal: string("shop.terminal"),
+                locale: try parse("shop.locale", default: ReceiptLocale.default, { ReceiptLocale.named($0) }, expected: "one of \(ReceiptLocale.all.map(\.identifier).joined(separator: ", "))")),
             printer: nil,
             swipeAction: try choice("swipe.action", default: SwipeAction.balanceReceipt),
             readers: [],

@@ -1,4 +1,5 @@
 import AsyncWake
+import ESCPOS
 import Foundation
 import Ledger
 import LocalAPI
@@ -12,10 +13,12 @@ final class HoldExpiryService: Service, Sendable {
     private let ledger: any LedgerStore
     private let events: EventBus
     private let logger: Logger
+    private let locale: ReceiptLocale
     private let signal = WakeSignal()
 
-    init(ledger: any LedgerStore, events: EventBus, logger: Logger) {
+    init(ledger: any LedgerStore, events: EventBus, logger: Logger, locale: ReceiptLocale = .default) {
         self.ledger = ledger
+        self.locale = locale
         self.events = events
         self.logger = logger
     }
@@ -28,7 +31,7 @@ final class HoldExpiryService: Service, Sendable {
             while !Task.isCancelled {
                 do {
                     for hold in try await ledger.releaseExpiredHolds() {
-                        events.publish("hold.expired", DaemonBackend.holdReply(hold))
+                        events.publish("hold.expired", DaemonBackend.holdReply(hold, locale: locale))
                         logger.info("hold released unconfirmed", metadata: ["hold": "\(hold.id)", "card": "\(hold.maskedCardNumber)"])
                     }
                     let next = try await ledger.nextHoldExpiry()

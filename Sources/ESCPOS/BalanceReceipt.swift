@@ -26,7 +26,14 @@ public struct BalanceReceipt: Sendable, Equatable {
         self.terminal = terminal
     }
 
-    public func encode(profile: PrinterProfile) -> [UInt8] {
+    /// The receipt's bytes, labelled in `locale`'s language.
+    public func encode(profile: PrinterProfile, locale: ReceiptLocale = .default) -> [UInt8] {
+        encodeReporting(profile: profile, locale: locale).bytes
+    }
+
+    /// The bytes and the characters the profile could not print as they are.
+    public func encodeReporting(profile: PrinterProfile, locale: ReceiptLocale = .default) -> EncodedReceipt {
+        let l = locale.label
         var w = ESCPOSWriter(profile: profile)
         w.initialize()
         w.align(.center)
@@ -38,18 +45,18 @@ public struct BalanceReceipt: Sendable, Equatable {
         for line in headerLines { w.line(line) }
         w.line()
         w.bold(true)
-        w.line("Gift card balance")
+        w.line(l(.balanceTitle))
         w.bold(false)
         w.align(.left)
         w.line(String(repeating: "-", count: profile.columns))
-        w.columns("Card", maskedCardNumber)
-        if let cardStatus { w.columns("Status", cardStatus) }
-        w.columns("Date", printedAt)
-        if let terminal { w.columns("Terminal", terminal) }
+        w.columns(l(.card), maskedCardNumber)
+        if let cardStatus { w.columns(l(.status), locale.cardStatus(cardStatus)) }
+        w.columns(l(.date), printedAt)
+        if let terminal { w.columns(l(.terminal), terminal) }
         w.line(String(repeating: "-", count: profile.columns))
         w.bold(true)
         w.size(width: 1, height: 2)
-        w.columns("Balance", balance)
+        w.columns(l(.balance), balance)
         w.size()
         w.bold(false)
         if !footerLines.isEmpty {
@@ -60,6 +67,6 @@ public struct BalanceReceipt: Sendable, Equatable {
         }
         w.feed(lines: 3)
         w.cut(.full)
-        return w.bytes
+        return EncodedReceipt(bytes: w.bytes, replaced: w.replaced)
     }
 }

@@ -2,7 +2,9 @@
 ///
 /// Text goes through the profile's code pages: ASCII as is, other characters on the current page
 /// when it has them, else after an `ESC t n` switch to the first preferred page that has them,
-/// else as "?". Control characters in text never reach the printer as commands.
+/// else in its closest ASCII form (ő → o, œ → oe, "…" → "..."; a space such as U+202F as a
+/// space), and "?" only when there is none; `replaced` lists the characters printed so (spaces
+/// aside). Control characters in text never reach the printer as commands.
 public struct ESCPOSWriter: Sendable {
     public enum Alignment: UInt8, Sendable { case left = 0, center = 1, right = 2 }
     public enum Cut: Sendable { case full, partial }
@@ -11,6 +13,9 @@ public struct ESCPOSWriter: Sendable {
     public private(set) var bytes: [UInt8] = []
     /// The page the printer is on; nil after initialise (slot 0, whatever it holds).
     private var currentPage: CodePage?
+    /// Characters no page of the profile holds, in the order first met: each printed in its
+    /// ASCII form, or as "?" without one. Spaces (U+00A0, U+202F …) print as a space unlisted.
+    public private(set) var replaced: [Unicode.Scalar] = []
 
     public init(profile: PrinterProfile) {
         self.profile = profile
@@ -60,8 +65,11 @@ public struct ESCPOSWriter: Sendable {
         } else if let (page, b) = firstPage(for: scalar) {
             selectCodePage(page)
             bytes.append(b)
+        } else if scalar.properties.generalCategory == .spaceSeparator {
+            bytes.append(0x20)
         } else {
-            bytes.append(0x3F)
+            if !replaced.contains(scalar) { replaced.append(scalar) }
+            if let ascii = Self.asciiForms[scalar.value] { bytes += ascii.utf8 } else { bytes.append(0x3F) }
         }
     }
 

@@ -165,18 +165,22 @@ public enum ReceiptDocument: Sendable, Equatable {
             self.qr = qr
         }
 
-        /// The title a customer reads for each kind.
-        public var title: String {
-            switch kind.lowercased() {
-            case "sale", "sell", "activate", "activation": "Gift card sold"
-            case "reload", "add-value", "addvalue": "Gift card reloaded"
-            case "redeem", "redemption": "Gift card payment"
-            case "reverse", "reversal", "void": "Transaction reversed"
-            case "cash-out", "cashout": "Gift card cashed out"
-            case "exchange": "Gift card exchanged"
-            case "refund": "Refund to gift card"
-            default: "Gift card " + kind
+        /// The title a customer reads for each kind (in English).
+        public var title: String { title(in: .default) }
+
+        /// The title a customer reads for each kind, in the locale's language.
+        public func title(in locale: ReceiptLocale) -> String {
+            let key: ReceiptLabel? = switch kind.lowercased() {
+            case "sale", "sell", "activate", "activation": .titleSold
+            case "reload", "add-value", "addvalue": .titleReloaded
+            case "redeem", "redemption": .titlePayment
+            case "reverse", "reversal", "void": .titleReversed
+            case "cash-out", "cashout": .titleCashedOut
+            case "exchange": .titleExchanged
+            case "refund": .titleRefund
+            default: nil
             }
+            return key.map(locale.label) ?? locale.label(.titleOther) + " " + kind
         }
     }
 
@@ -201,55 +205,92 @@ public enum ReceiptDocument: Sendable, Equatable {
         }
     }
 
-    /// The ESC/POS bytes of this receipt for `shop` on `profile`.
-    public func encode(shop: ReceiptShop, profile: PrinterProfile) -> [UInt8] {
+    /// The ESC/POS bytes of this receipt for `shop` on `profile`, labelled in `locale`'s language.
+    public func encode(shop: ReceiptShop, profile: PrinterProfile, locale: ReceiptLocale = .default) -> [UInt8] {
+        encodeReporting(shop: shop, profile: profile, locale: locale).bytes
+    }
+
+    /// The bytes, and the characters no code page of the profile holds (printed in their ASCII
+    /// form, see `ESCPOSWriter.replaced`).
+    public func encodeReporting(shop: ReceiptShop, profile: PrinterProfile, locale: ReceiptLocale = .default) -> EncodedReceipt {
         var w = ESCPOSWriter(profile: profile)
+        let l = locale.label
         w.initialize()
         w.shopHeader(shop)
         switch self {
         case .balance(let d):
-            w.title("Gift card balance")
+            w.title(l(.balanceTitle))
             w.rule()
-            w.columns("Card", d.maskedCardNumber)
-            if let s = d.cardStatus { w.columns("Status", s) }
-            w.columns("Date", d.printedAt)
-            if let t = shop.terminal { w.columns("Terminal", t) }
+            w.columns(l(.card), d.maskedCardNumber)
+            if let s = d.cardStatus { w.columns(l(.status), locale.cardStatus(s)) }
+            w.columns(l(.date), d.printedAt)
+            if let t = shop.terminal { w.columns(l(.terminal), t) }
             w.rule()
-            w.emphasised("Balance", d.balance)
+            w.emphasised(l(.balance), d.balance)
             w.qrLine(d.qr)
         case .transaction(let d):
-            w.title(d.title)
+            w.title(d.title(in: locale))
             w.rule()
-            w.columns("Card", d.maskedCardNumber)
-            if let from = d.fromCard { w.columns("From card", from) }
-            w.columns("Transaction", d.transactionId)
-            if let a = d.authCode { w.columns("Auth code", a) }
-            if let r = d.reference { w.columns("Reference", r) }
-            w.columns("Date", d.printedAt)
-            if let t = shop.terminal { w.columns("Terminal", t) }
+            w.columns(l(.card), d.maskedCardNumber)
+            if let from = d.fromCard { w.columns(l(.fromCard), from) }
+            w.columns(l(.transaction), d.transactionId)
+            if let a = d.authCode { w.columns(l(.authCode), a) }
+            if let r = d.reference { w.columns(l(.reference), r) }
+            w.columns(l(.date), d.printedAt)
+            if let t = shop.terminal { w.columns(l(.terminal), t) }
             w.rule()
-            if let p = d.previousBalance { w.columns("Previous balance", p) }
-            w.columns("Amount", d.amount)
-            if let tip = d.tip { w.columns("Tip", tip) }
+            if let p = d.previousBalance { w.columns(l(.previousBalance), p) }
+            w.columns(l(.amount), d.amount)
+            if let tip = d.tip { w.columns(l(.tip), tip) }
             w.rule()
-            w.emphasised("Balance", d.newBalance)
+            w.emphasised(l(.balance), d.newBalance)
             w.qrLine(d.qr)
         case .hold(let d):
-            w.title("Gift card hold")
+            w.title(l(.holdTitle))
             w.rule()
-            w.columns("Card", d.maskedCardNumber)
-            w.columns("Hold", d.holdId)
-            w.columns("Status", d.status.replacingUnderscores())
-            if let e = d.expiresAt { w.columns("Expires", e) }
-            w.columns("Date", d.printedAt)
-            if let t = shop.terminal { w.columns("Terminal", t) }
+            w.columns(l(.card), d.maskedCardNumber)
+            w.columns(l(.hold), d.holdId)
+            w.columns(l(.status), locale.holdStatus(d.status))
+            if let e = d.expiresAt { w.columns(l(.expires), e) }
+            w.columns(l(.date), d.printedAt)
+            if let t = shop.terminal { w.columns(l(.terminal), t) }
             w.rule()
-            w.emphasised("Held", d.amount)
+            w.emphasised(l(.held), d.amount)
         }
         w.shopFooter(shop)
         w.feed(lines: 3)
         w.cut(.full)
-        return w.bytes
+        return EncodedReceipt(bytes: w.bytes, replaced: w.replaced)
+    }
+}
+
+/// A receipt's bytes and the characters the profile could not print as they are.
+public struct EncodedReceipt: Sendable, Equatable {
+    public var bytes: [UInt8]
+    public var replaced: [Unicode.Scalar]
+
+    /// "ő → o, ş → s" for a preview's or a log's note; empty when nothing was replaced.
+    public var replacementNote: String {
+        replaced.map { s in "\(Character(s)) → \(ESCPOSWriter.asciiForms[s.value] ?? "?")" }.joined(separator: ", ")
+    }
+}
+
+extension ReceiptLocale {
+    static let cardStatusLabels: [String: ReceiptLabel] = [
+        "active": .statusActive, "inactive": .statusInactive, "blocked": .statusBlocked, "retired": .statusRetired,
+    ]
+    static let holdStatusLabels: [String: ReceiptLabel] = [
+        "NEEDS_CONFIRMATION": .holdNeedsConfirmation, "CONFIRMED": .holdConfirmed, "CANCELLED": .holdCancelled, "EXPIRED": .holdExpired,
+    ]
+
+    /// A card status (`blocked`) in the locale's words; an unknown one as it is.
+    public func cardStatus(_ status: String) -> String {
+        Self.cardStatusLabels[status.lowercased()].map(label) ?? status
+    }
+
+    /// A hold status (`NEEDS_CONFIRMATION`) in the locale's words; an unknown one in lower case.
+    public func holdStatus(_ status: String) -> String {
+        Self.holdStatusLabels[status.uppercased()].map(label) ?? status.replacingUnderscores()
     }
 }
 

@@ -959,7 +959,7 @@ public enum OpenAPIDocument {
         "properties": {
           "minor": {"type": "integer", "format": "int64", "description": "Integer minor units (negative for money taken from the card)."},
           "decimal": {"type": "string", "description": "Exact decimal string, e.g. `-4.50`."},
-          "display": {"type": "string", "description": "Formatted in the currency, e.g. `-€4.50`."}
+          "display": {"type": "string", "description": "For people, in the currency and the shop's locale (`shop.locale`): `-€4.50` (en-US), `-4,50 €` (de-DE)."}
         },
         "required": ["minor", "decimal", "display"],
         "additionalProperties": false

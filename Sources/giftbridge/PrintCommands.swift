@@ -94,10 +94,15 @@ struct Receipt: ParsableCommand {
         @Option(help: "A header line (repeatable).") var header: [String] = []
         @Option(help: "A footer line (repeatable).") var footer: [String] = []
         @Option(help: "A logo image (PNG or PBM), printed above the name.") var logo: String?
+        @Option(help: "The labels' language: \(ReceiptLocale.all.map(\.identifier).joined(separator: ", ")) (the data's amounts and dates are printed as given).")
+        var locale = ReceiptLocale.default.identifier
 
         func run() throws {
             guard let p = PrinterProfile.named(profile) else {
                 throw ValidationError("profile '\(profile)' is not one of \(PrinterProfile.all.map(\.name).joined(separator: ", "))")
+            }
+            guard let l = ReceiptLocale.named(locale) else {
+                throw ValidationError("locale '\(locale)' is not one of \(ReceiptLocale.all.map(\.identifier).joined(separator: ", "))")
             }
             guard let d = FileManager.default.contents(atPath: data) else { throw ValidationError("cannot read \(data)") }
             let keys = ((try? JSONSerialization.jsonObject(with: d)) as? [String: Any])?.keys.map { $0 } ?? []
@@ -120,9 +125,10 @@ struct Receipt: ParsableCommand {
                     throw ValidationError("\(logo): \(error)")
                 }
             }
-            let bytes = document.encode(shop: shop, profile: p)
-            guard FileManager.default.createFile(atPath: out, contents: Data(bytes)) else { throw ValidationError("cannot write \(out)") }
-            print("\(out): \(bytes.count) bytes for \(p.name)")
+            let encoded = document.encodeReporting(shop: shop, profile: p, locale: l)
+            guard FileManager.default.createFile(atPath: out, contents: Data(encoded.bytes)) else { throw ValidationError("cannot write \(out)") }
+            print("\(out): \(encoded.bytes.count) bytes for \(p.name)")
+            if !encoded.replaced.isEmpty { print("  note: no code page of \(p.name) has these; printed as \(encoded.replacementNote)") }
         }
     }
 

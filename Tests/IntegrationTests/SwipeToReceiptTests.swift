@@ -10,33 +10,46 @@ import TestSupport
 /// The whole chain with real I/O at every step: the real `giftbridged` binary, a pseudo-terminal
 /// as the serial reader, a TCP printer that answers status queries, the Unix socket API.
 @Suite(.serialized) struct SwipeToReceiptTests {
-    @Test func aSwipeOnTheReaderReachesTheAPIAndThePrinter() throws {
-        let dir = try TemporaryDirectory()
-        let pty = try PseudoTerminal()
-        let printer = try FakePrinter()
-        defer { printer.close() }
-        let socket = dir.file("api.sock")
-        try """
-            api:
-              socket: \(socket)
-              simulate: false
-            shop:
-              name: Café Zürich
-              terminal: T1
-            printer:
-              target: tcp://127.0.0.1:\(printer.port)
-              profile: epson-tm-t20iii
-            readers:
-              counter:
-                path: \(pty.slavePath)
-                baud: 9600
-            """.write(toFile: dir.file("config.yaml"), atomically: true, encoding: .utf8)
-        // Demo mode seeds the ledger (card 6035710000000000 holds 25.00 EUR).
-        let daemon = try DaemonProcess(arguments: ["--demo", "--config", dir.file("config.yaml"), "--state-dir", dir.file("state")], dir: dir)
-        try daemon.waitUntilReady()
+    /// The demo daemon (its ledger seeded: card 6035710000000000 holds 25.00 EUR) with a
+    /// pseudo-terminal as the serial reader `counter`, a TCP fake printer and an open event stream.
+    struct Counter {
+        let dir: TemporaryDirectory
+        let pty: PseudoTerminal
+        let printer: FakePrinter
+        let socket: String
+        let daemon: DaemonProcess
+        let events: EventRecorder
 
-        let events = EventRecorder(socket: socket, after: "0")
-        try events.waitUntilOpen()
+        init(shop: String) throws {
+            dir = try TemporaryDirectory()
+            pty = try PseudoTerminal()
+            printer = try FakePrinter()
+            socket = dir.file("api.sock")
+            try """
+                api:
+                  socket: \(socket)
+                  simulate: false
+                shop:
+                \(shop)
+                printer:
+                  target: tcp://127.0.0.1:\(printer.port)
+                  profile: epson-tm-t20iii
+                readers:
+                  counter:
+                    path: \(pty.slavePath)
+                    baud: 9600
+                """.write(toFile: dir.file("config.yaml"), atomically: true, encoding: .utf8)
+            daemon = try DaemonProcess(arguments: ["--demo", "--config", dir.file("config.yaml"), "--state-dir", dir.file("state")], dir: dir)
+            try daemon.waitUntilReady()
+            events = EventRecorder(socket: socket, after: "0")
+            try events.waitUntilOpen()
+        }
+    }
+
+    @Test func aSwipeOnTheReaderReachesTheAPIAndThePrinter() throws {
+        let counter = try Counter(shop: "  name: Café Zürich\n  terminal: T1")
+        defer { counter.printer.close() }
+        let (pty, printer, socket, daemon, events) = (counter.pty, counter.printer, counter.socket, counter.daemon, counter.events)
         let attached = try events.next("device.added")
         #expect(json(attached.data)["reader"] as? String == "counter")
 
@@ -129,6 +142,37 @@ import TestSupport
         #expect(json(ok.text)["printedCardNumber"] == nil)
         #expect(try daemon.terminate().status == 0)
     }
+
+    /// `shop.locale: de-DE`: a real swipe prints a German balance receipt (labels, `25,00 €` with
+    /// the no-break space and € on CP858, a German date), and the API's amounts are German too.
+    @Test func aGermanShopPrintsAGermanReceipt() throws {
+        let counter = try Counter(shop: "  name: Bäckerei Müller\n  terminal: T1\n  locale: de-DE")
+        defer { counter.printer.close() }
+        let (pty, printer, socket, daemon, events) = (counter.pty, counter.printer, counter.socket, counter.daemon, counter.events)
+        _ = try events.next("device.added")
+
+        try pty.write(";6035710000000000=49121200?\r")
+        _ = try events.next("gift.balance")
+        try events.next("print.done")
+        let bytes = try printer.waitForPrinted(1)[0]
+        let text = String(decoding: bytes.map { $0 < 0x80 ? $0 : 0x3F }, as: UTF8.self)
+        for label in ["Guthaben Geschenkkarte", "Karte ", "Datum ", "Terminal ", "Guthaben "] {
+            #expect(text.contains(label), "\(label)")
+        }
+        #expect(!text.contains("Gift card balance"))
+        // CP858 (ESC t 19): NBSP is 0xFF, € 0xD5, ä 0x84.
+        #expect(bytes.contains(bytes: Array("B".utf8) + [0x1B, 0x74, 19, 0x84] + Array("ckerei".utf8)))
+        #expect(bytes.contains(bytes: Array("25,00".utf8) + [0xFF, 0xD5]))
+        #expect(text.contains(try Regex(#"Datum +\d\d\.\d\d\.\d{4} \d\d:\d\d\n"#)))
+
+        let client = UnixHTTPClient(socketPath: socket)
+        let reload = try client.post("/v1/gift/reload", json: Array(#"{"cardInfo":{"printedCardNumber":"6035710000000000"},"amount":123450}"#.utf8))
+        #expect(reload.status == 200)
+        let reply = json(reload.text)
+        #expect((reply["transactionAmount"] as? [String: Any])?["display"] as? String == "1.234,50\u{00A0}€")
+        #expect((reply["currentBalance"] as? [String: Any])?["display"] as? String == "1.259,50\u{00A0}€")
+        #expect(try daemon.terminate().status == 0)
+    }
 }
 
 @Suite(.serialized) struct DemoAndCLITests {
@@ -212,6 +256,10 @@ import TestSupport
         let missing = try DaemonProcess.runToExit(arguments: ["--config", dir.file("none.yaml")], dir: dir)
         #expect(missing.status == 78)
         #expect(missing.log.contains("does not exist"))
+        try "shop:\n  locale: xx-YY\n".write(toFile: dir.file("l.yaml"), atomically: true, encoding: .utf8)
+        let locale = try DaemonProcess.runToExit(arguments: ["--config", dir.file("l.yaml")], dir: dir)
+        #expect(locale.status == 78)
+        #expect(locale.log.contains("shop.locale"))
     }
 
     @Test func aMissingSocketDirectoryExits73WithAClearMessage() throws {
