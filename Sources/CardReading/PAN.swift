@@ -1,5 +1,13 @@
-/// Primary account number helpers: masking and the Luhn check.
+/// Primary account number helpers: the characters of a card number, masking and the Luhn check.
 public enum PAN {
+    /// A card number without its separators (spaces and `-`): the form it is checked and keyed in.
+    public static func withoutSeparators(_ number: String) -> String { number.filter { $0 != " " && $0 != "-" } }
+
+    /// Whether `byte` is an ASCII letter or digit, the only characters a card number has.
+    public static func isASCIILetterOrDigit(_ byte: UInt8) -> Bool {
+        (0x30...0x39).contains(byte) || (0x41...0x5A).contains(byte) || (0x61...0x7A).contains(byte)
+    }
+
     /// Masks a card number for display, logs and receipts.
     ///
     /// At most the first 6 and the last 4 characters stay visible, and never more than leaves at

@@ -103,7 +103,7 @@ public struct GiftCardRange: Sendable, Equatable, CustomStringConvertible {
     public init?(parsing text: String) {
         let parts = text.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false)
         let prefix = String(parts[0])
-        guard (1...64).contains(prefix.utf8.count), prefix.utf8.allSatisfy(CardNumberText.isASCIIAlphanumeric) else { return nil }
+        guard (1...64).contains(prefix.utf8.count), prefix.utf8.allSatisfy(PAN.isASCIILetterOrDigit) else { return nil }
         self.prefix = prefix
         guard parts.count == 2 else { self.lengths = nil; return }
         let bounds = parts[1].split(separator: "-", maxSplits: 1, omittingEmptySubsequences: false)
@@ -119,17 +119,6 @@ public struct GiftCardRange: Sendable, Equatable, CustomStringConvertible {
     public var description: String {
         guard let lengths else { return prefix }
         return lengths.count == 1 ? "\(prefix):\(lengths.lowerBound)" : "\(prefix):\(lengths.lowerBound)-\(lengths.upperBound)"
-    }
-}
-
-enum CardNumberText {
-    static func isASCIIAlphanumeric(_ byte: UInt8) -> Bool {
-        (0x30...0x39).contains(byte) || (0x41...0x5A).contains(byte) || (0x61...0x7A).contains(byte)
-    }
-
-    /// The number as it is keyed: spaces and dashes removed.
-    static func compact(_ number: String) -> [UInt8] {
-        number.utf8.filter { $0 != 0x20 && $0 != 0x2D }
     }
 }
 
@@ -171,7 +160,7 @@ public struct PaymentCardGuard: Sendable, Equatable {
     /// Checks one card number (spaces and dashes ignored). A number inside the shop's ranges
     /// passes even where a network's range overlaps it.
     public func check(number: String, field: String) throws(CardRefusal) {
-        let digits = CardNumberText.compact(number)
+        let digits = Array(PAN.withoutSeparators(number).utf8)
         if giftCardRanges.contains(where: { $0.contains(digits) }) { return }
         if digits.allSatisfy({ (0x30...0x39).contains($0) }), let network = PaymentCardRanges.network(of: digits) {
             throw .paymentCard(network, masked: PAN.mask(String(decoding: digits, as: UTF8.self)), field: field)

@@ -140,7 +140,7 @@ extension DaemonBackend {
         } else {
             currency = config.currency
         }
-        let number = request.number.filter { $0 != " " && $0 != "-" }
+        let number = PAN.withoutSeparators(request.number)
         guard number.count >= 6, Rules.isCardNumber(number) else {
             throw APIError(.badRequest, "invalid_field", "number must be 6 to 64 ASCII letters or digits")
         }

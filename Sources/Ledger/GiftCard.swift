@@ -88,12 +88,9 @@ public struct CardKeyer: Sendable {
         self.key = key
     }
 
-    /// A card number without its separators (spaces and `-`), as it is keyed.
-    public static func withoutSeparators(_ number: String) -> String { number.filter { $0 != " " && $0 != "-" } }
-
     /// The lookup key for a card number (separators and spaces removed).
     public func key(forCardNumber number: String) -> String {
-        SHA256.hmac(key: key, message: Array(("card:" + Self.withoutSeparators(number)).utf8)).hexString
+        SHA256.hmac(key: key, message: Array(("card:" + PAN.withoutSeparators(number)).utf8)).hexString
     }
 
     /// The stored form of a registration code, bound to its card.

@@ -1,3 +1,5 @@
+import CardReading
+
 /// The rules of the embedded gift ledger, as pure functions from a card's state to its next
 /// state. Stores run them inside one database transaction with the card row locked, then write
 /// what they return; the same rules therefore hold on SQLite and on PostgreSQL.
@@ -246,10 +248,8 @@ extension Rules {
     /// A card number as the ledger keys it: ASCII letters and digits only (no other script's
     /// letters or digits, no accents), 1 to 64 of them, separators (spaces, `-`) removed first.
     public static func isCardNumber(_ number: String) -> Bool {
-        let scalars = CardKeyer.withoutSeparators(number).unicodeScalars
-        return (1...64).contains(scalars.count) && scalars.allSatisfy { s in
-            ("0"..."9").contains(s) || ("A"..."Z").contains(s) || ("a"..."z").contains(s)
-        }
+        let bytes = PAN.withoutSeparators(number).utf8
+        return (1...64).contains(bytes.count) && bytes.allSatisfy(PAN.isASCIILetterOrDigit)
     }
 
     /// `YYYY-MM-DD` naming a day the Gregorian calendar has (years 0001…9999, leap years:

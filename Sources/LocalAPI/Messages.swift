@@ -266,10 +266,9 @@ extension StrictlyDecodable {
         for key in members.keys.sorted() where !fields.contains(key) {
             throw APIError(.badRequest, "unknown_field", "unknown field '\(key)'; expected one of \(fields.sorted().joined(separator: ", "))")
         }
-        if !nested.isEmpty, let dict = try? JSONSerialization.jsonObject(with: data) as? [String: Any] {
-            for (key, allowed) in nested.sorted(by: { $0.key < $1.key }) {
-                guard let inner = dict[key] as? [String: Any] else { continue }
-                for innerKey in inner.keys.sorted() where !allowed.contains(innerKey) {
+        for (key, allowed) in nested.sorted(by: { $0.key < $1.key }) {
+            if case .object(let inner)? = members[key] {
+                for innerKey in inner.sorted() where !allowed.contains(innerKey) {
                     throw APIError(.badRequest, "unknown_field", "unknown field '\(key).\(innerKey)'; expected one of \(allowed.sorted().joined(separator: ", "))")
                 }
             }

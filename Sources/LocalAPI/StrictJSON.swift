@@ -11,6 +11,8 @@ public enum StrictJSON {
     public enum Member: Equatable, Sendable {
         /// A number, with its literal text as sent.
         case number(String)
+        /// An object, with the names of its members.
+        case object([String])
         case other
     }
 
@@ -31,7 +33,11 @@ public enum StrictJSON {
         }
         var members: [String: Member] = [:]
         for (key, value) in pairs {
-            if case .number(let literal) = value { members[key] = .number(literal) } else { members[key] = .other }
+            members[key] = switch value {
+            case .number(let literal): .number(literal)
+            case .object(let inner): .object(inner.map(\.0))
+            default: .other
+            }
         }
         return members
     }
