@@ -57,6 +57,7 @@ let package = Package(
         ]),
         .target(name: "LocalAPI", dependencies: [
             "CardReading", "Devices", "ExactJSON",
+            .product(name: "Yams", package: "Yams"),
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdCore", package: "hummingbird"),
             .product(name: "NIOCore", package: "swift-nio"),
@@ -132,7 +133,7 @@ let package = Package(
         .testTarget(name: "LedgerTests", dependencies: ["Ledger", "CardReading"]),
         .testTarget(name: "LedgerStoreTests", dependencies: ["LedgerSQLite", "LedgerPostgres", "Ledger"]),
         .testTarget(name: "DevicesTests", dependencies: ["Devices", "TestSupport"]),
-        .testTarget(name: "LocalAPITests", dependencies: ["LocalAPI", "CardReading"]),
+        .testTarget(name: "LocalAPITests", dependencies: ["LocalAPI", "CardReading", .product(name: "Yams", package: "Yams")]),
         .testTarget(name: "PrintQueueTests", dependencies: ["PrintQueue", "ESCPOS", "Devices", "TestSupport"]),
         .testTarget(name: "DaemonTests", dependencies: ["Daemon", "TestSupport"]),
         .testTarget(name: "AsyncWakeTests", dependencies: ["AsyncWake"]),

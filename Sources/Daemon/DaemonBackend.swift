@@ -93,7 +93,8 @@ struct DaemonBackend: APIBackend {
         } catch {
             throw Self.apiError(error)
         }
-        if let id = request.readId { pipeline.reads.consume(id) }
+        // A look-up leaves the read usable: the page that shows the balance of the card just
+        // swiped can then book with the same read id.
         var jobId: Int?
         if request.printReceipt == true {
             guard pipeline.spooler != nil else { throw APIError(.conflict, "no_printer", "no printer is configured (printer.target)") }

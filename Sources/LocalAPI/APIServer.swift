@@ -63,6 +63,9 @@ public enum APIServer {
         v1.get("openapi.json") { _, _ in
             Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.json)))
         }
+        v1.get("openapi.yaml") { _, _ in
+            Response(status: .ok, headers: [.contentType: "text/yaml; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.yaml)))
+        }
         v1.post("gift/balance") { request, context in
             let body = try await BalanceRequest.decodeStrictly(collect(request), limits: limits)
             return try json(await backend.balance(body))

@@ -18,6 +18,8 @@ public struct TCPAccess: Sendable {
     }
 
     static let allowedMethods = "GET, POST, DELETE, OPTIONS"
+    static let requestPrivateNetwork = HTTPField.Name("Access-Control-Request-Private-Network")!
+    static let allowPrivateNetwork = HTTPField.Name("Access-Control-Allow-Private-Network")!
     static let allowedHeaders = "Authorization, Content-Type, Idempotency-Key, Last-Event-ID"
 
     /// Equal in time whatever the input, so the token cannot be guessed byte by byte.
@@ -50,6 +52,11 @@ struct TCPAccessMiddleware: RouterMiddleware {
             headers[.accessControlAllowHeaders] = TCPAccess.allowedHeaders
             headers[.accessControlMaxAge] = "600"
             headers[.vary] = "Origin"
+            // Chrome's Private Network Access: a page on a public address asks before it may
+            // call this loopback listener; an allowed origin may.
+            if request.headers[TCPAccess.requestPrivateNetwork]?.lowercased() == "true" {
+                headers[TCPAccess.allowPrivateNetwork] = "true"
+            }
             return Response(status: .noContent, headers: headers)
         }
         guard authorized(request) else {

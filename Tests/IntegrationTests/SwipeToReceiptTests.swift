@@ -87,13 +87,18 @@ import TestSupport
             #expect(!text.contains("49121200"))
         }
 
-        // "The card just swiped": the read id works once.
+        // "The card just swiped": look-ups leave the read id usable, one booking uses it up.
         let client = UnixHTTPClient(socketPath: socket)
         let readId = try #require(readData["readId"] as? String)
-        let byRead = try client.post("/v1/gift/balance", json: Array(#"{"readId":"\#(readId)"}"#.utf8))
-        #expect(byRead.status == 200)
-        #expect(json(byRead.text)["currentBalance"] as? String == "25.00")
-        let again = try client.post("/v1/gift/balance", json: Array(#"{"readId":"\#(readId)"}"#.utf8))
+        for _ in 0..<2 {
+            let byRead = try client.post("/v1/gift/balance", json: Array(#"{"readId":"\#(readId)"}"#.utf8))
+            #expect(byRead.status == 200)
+            #expect(json(byRead.text)["currentBalance"] as? String == "25.00")
+        }
+        let redeem = try client.post("/v1/gift/redeem", json: Array(#"{"readId":"\#(readId)","amount":100}"#.utf8))
+        #expect(redeem.status == 200)
+        #expect(json(redeem.text)["maskedCardNumber"] as? String == "603571******0000")
+        let again = try client.post("/v1/gift/redeem", json: Array(#"{"readId":"\#(readId)","amount":100}"#.utf8))
         #expect(again.status == 404)
         #expect(again.apiError?.code == "read_not_found")
 

@@ -79,6 +79,21 @@ import TestSupport
         #expect(preflight.status == 204)
         #expect(preflight.headers.contains("access-control-allow-origin: http://localhost:3000"))
         #expect(preflight.headers.contains("access-control-allow-headers: authorization"))
+        #expect(!preflight.headers.contains("access-control-allow-private-network"))
+        // Chrome's Private Network Access preflight (a public page calling loopback): allowed
+        // origins get the permission, others nothing but the refusal.
+        let pna = try curl([
+            "-X", "OPTIONS", "-H", "Origin: http://localhost:3000", "-H", "Access-Control-Request-Method: GET",
+            "-H", "Access-Control-Request-Private-Network: true", base + "/v1/events",
+        ])
+        #expect(pna.status == 204)
+        #expect(pna.headers.contains("access-control-allow-private-network: true"))
+        let foreignPNA = try curl([
+            "-X", "OPTIONS", "-H", "Origin: https://evil.example", "-H", "Access-Control-Request-Method: GET",
+            "-H", "Access-Control-Request-Private-Network: true", base + "/v1/events",
+        ])
+        #expect(foreignPNA.status == 403)
+        #expect(!foreignPNA.headers.contains("access-control-allow-private-network"))
         let fromPage = try curl(["-H", "Origin: http://localhost:3000", "-H", "Authorization: Bearer \(Self.token)", base + "/v1/health"])
         #expect(fromPage.status == 200)
         #expect(fromPage.headers.contains("access-control-allow-origin: http://localhost:3000"))
