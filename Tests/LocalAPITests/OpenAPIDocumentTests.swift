@@ -29,10 +29,10 @@ import CardReading
         let fromYAML = try #require(try Yams.load(yaml: OpenAPIDocument.yaml))
         let fromJSON = try JSONSerialization.jsonObject(with: Data(OpenAPIDocument.json.utf8))
         #expect(try canonical(fromJSON) == canonical(fromYAML))
-        #expect(OpenAPIDocument.json.hasPrefix("{\n \"openapi\": \"3.1.0\",\n \"info\": {"), "members keep the YAML's order")
+        #expect(OpenAPIDocument.json.hasPrefix(#"{"openapi":"3.1.0","info":{"title":"giftbridge local API","version":"1""#), "members keep the YAML's order")
         // Scalars as YAML reads them: numbers and booleans are JSON's, quoted ones strings.
         #expect(try OpenAPIDocument.renderJSON("a: 1\nb: '1'\nc: true\nd: null\ne: [x, \"y\\u0001\"]\nf: -9007199254740991\n")
-            == "{\n \"a\": 1,\n \"b\": \"1\",\n \"c\": true,\n \"d\": null,\n \"e\": [\n  \"x\",\n  \"y\\u0001\"\n ],\n \"f\": -9007199254740991\n}\n")
+            == #"{"a":1,"b":"1","c":true,"d":null,"e":["x","y\u0001"],"f":-9007199254740991}"#)
     }
 
     @Test func theDocumentIsOpenAPI31WithResolvableReferences() throws {
