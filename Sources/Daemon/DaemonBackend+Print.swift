@@ -11,6 +11,11 @@ extension DaemonBackend {
         PrintersReply(printers: pipeline.spooler.map { [$0.info] } ?? [])
     }
 
+    func openDrawer() async throws(APIError) -> DrawerInfo {
+        guard let spooler = pipeline.spooler else { throw APIError(.conflict, "no_printer", "no printer is configured (printer.target)") }
+        return try await spooler.openDrawer()
+    }
+
     var receiptShop: ReceiptShop {
         ReceiptShop(name: config.shop.name, headerLines: config.shop.header, footerLines: config.shop.footer, terminal: config.shop.terminal)
     }

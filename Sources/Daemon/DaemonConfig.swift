@@ -149,6 +149,8 @@ public struct PrinterConfig: Sendable, Equatable {
     public var target: PrinterTarget
     public var profile: PrinterProfile
     public var connectTimeoutMs: Int32
+    /// `printer.drawer.*`: the cash drawer on the printer's kick-out connector.
+    public var drawer = CashDrawer()
 }
 
 public struct ShopConfig: Sendable, Equatable {
@@ -226,6 +228,7 @@ enum ConfigSchema {
         "ledger.zmyle.connect-timeout-ms": .scalar, "ledger.zmyle.read-timeout-ms": .scalar,
         "shop.name": .scalar, "shop.header": .list, "shop.footer": .list, "shop.terminal": .scalar, "shop.locale": .scalar,
         "printer.target": .scalar, "printer.profile": .scalar, "printer.connect-timeout-ms": .scalar,
+        "printer.drawer.pin": .scalar, "printer.drawer.pulse-ms": .scalar, "printer.drawer.open-when": .scalar,
         "swipe.action": .scalar,
         "log.level": .scalar,
         "readers.*.type": .scalar, "readers.*.path": .scalar, "readers.*.baud": .scalar,
@@ -485,6 +488,14 @@ extension DaemonConfig {
             config.printer = PrinterConfig(
                 target: target, profile: profile,
                 connectTimeoutMs: Int32(try int("printer.connect-timeout-ms", default: 3000, range: 100...60_000)))
+            let pin = try int("printer.drawer.pin", default: 2, range: 2...5)
+            guard CashDrawer.pins.contains(pin) else { throw ConfigError(key: "printer.drawer.pin", "is 2 or 5 (the drawer kick-out connector's pins)") }
+            let openWhen = string("printer.drawer.open-when") ?? "high"
+            guard openWhen == "high" || openWhen == "low" else {
+                throw ConfigError(key: "printer.drawer.open-when", "is high or low: the level of connector pin 3 that means the drawer is open")
+            }
+            config.printer?.drawer = CashDrawer(
+                pin: pin, onMs: try int("printer.drawer.pulse-ms", default: 100, range: CashDrawer.pulseRange), openWhenHigh: openWhen == "high")
         }
 
         for id in readerIds {

@@ -27,6 +27,9 @@ public final class PrintSpooler: Service, Sendable {
         var held: String?
         /// The printer has answered DLE EOT: from now on a job waits for its answer.
         var answersStatus = false
+        /// The cash drawer as its sensor last read (nil: not read yet, or the printer cannot).
+        var drawerOpen: Bool?
+        var watchingDrawer = false
     }
 
     public let printerId = "receipt"
@@ -42,6 +45,12 @@ public final class PrintSpooler: Service, Sendable {
     /// Cuts a back-off or fault wait short (the printer was plugged in).
     private let nudge = WakeSignal()
     static let faultPollSeconds = 2
+    /// Wakes the drawer watch: after a kick, or when a status read shows the drawer open.
+    private let drawerWakes: AsyncStream<Void>
+    private let drawerWake: AsyncStream<Void>.Continuation
+    /// While the drawer is open (and for a few checks after a kick) its sensor is read this often;
+    /// a closed drawer is not watched: nothing is asked while nothing happens.
+    static let drawerPollSeconds = 1
 
     public init(config: PrinterConfig, store: PrintJobStore, events: EventBus, logger: Logger) {
         self.config = config
@@ -50,6 +59,7 @@ public final class PrintSpooler: Service, Sendable {
         self.events = events
         self.logger = logger
         (wakes, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+        (drawerWakes, drawerWake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
         wake.yield()  // jobs left from the last run go out first
     }
 
@@ -87,7 +97,10 @@ public final class PrintSpooler: Service, Sendable {
             return PrinterInfo(
                 id: printerId, target: config.target.description, profile: config.profile.name,
                 state: stateText, queued: queued, printed: s.printed, lastError: s.held ?? s.lastError,
-                status: s.status.map(Self.statusInfo), manufacturer: identity?.manufacturer, model: identity?.model)
+                status: s.status.map(Self.statusInfo), manufacturer: identity?.manufacturer, model: identity?.model,
+                drawer: DrawerInfo(
+                    state: s.drawerOpen.map { $0 ? "open" : "closed" } ?? "unknown", pin: config.drawer.pin,
+                    openWhen: config.drawer.openWhenHigh ? "high" : "low"))
         }
     }
 
@@ -101,11 +114,17 @@ public final class PrintSpooler: Service, Sendable {
         let presence = watchPresence()
         defer { presence?.stop() }
         await withGracefulShutdownHandler {
-            for await _ in wakes {
-                await drain()
+            await withDiscardingTaskGroup { group in
+                group.addTask { [self] in
+                    for await _ in drawerWakes { await watchDrawer() }
+                }
+                for await _ in wakes {
+                    await drain()
+                }
             }
-        } onGracefulShutdown: { [wake] in
+        } onGracefulShutdown: { [wake, drawerWake] in
             wake.finish()
+            drawerWake.finish()
         }
         let left = queued
         if left > 0 { logger.warning("stopping with \(left) job(s) queued; they print after the restart", metadata: ["printer": "\(config.target)"]) }
@@ -117,18 +136,74 @@ public final class PrintSpooler: Service, Sendable {
         }
     }
 
-    /// Records a status reply and announces a change.
+    /// Records a status reply and announces a change: of the printer (`printer.status`) and of
+    /// its drawer (`drawer.opened`, `drawer.closed`). A drawer seen open is watched until it shuts.
     private func note(_ status: PrinterStatus?) {
         guard let status else { return }
-        let changed = state.withLock { s in
+        let plain = status.withoutDrawer
+        let open = config.drawer.isOpen(status)
+        let (changed, drawerChange) = state.withLock { s -> (Bool, Bool?) in
             s.answersStatus = true
-            defer { s.status = status }
-            return s.status != status
+            let changed = s.status != plain
+            s.status = plain
+            guard let open, s.drawerOpen != open else { return (changed, nil) }
+            // Unknown → closed is the first read, not an event.
+            defer { s.drawerOpen = open }
+            return (changed, s.drawerOpen == nil && !open ? nil : open)
         }
-        if changed { events.publish("printer.status", PrinterStatusEvent(printer: printerId, status: Self.statusInfo(status))) }
+        if changed { events.publish("printer.status", PrinterStatusEvent(printer: printerId, status: Self.statusInfo(plain))) }
+        if let drawerChange {
+            events.publish(drawerChange ? "drawer.opened" : "drawer.closed", DrawerEvent(printer: printerId, state: drawerChange ? "open" : "closed"))
+            logger.info(drawerChange ? "cash drawer opened" : "cash drawer closed", metadata: ["printer": "\(config.target)"])
+        }
+        if open == true, !state.withLock({ $0.watchingDrawer }) { drawerWake.yield() }
     }
 
     struct PrinterStatusEvent: Encodable { var printer: String; var status: PrinterStatusInfo }
+    struct DrawerEvent: Encodable { var printer: String; var state: String }
+
+    /// Kicks the drawer open (`ESC p` with the configured pin and pulse), unless a printer fault
+    /// holds the queue: the kick would wait behind the fault and open the drawer at some later,
+    /// unexpected moment. The kick goes between jobs, never into one.
+    public func openDrawer() async throws(APIError) -> DrawerInfo {
+        if let held = state.withLock({ $0.held }) {
+            throw APIError(.conflict, "printer_held", "the printer is held (\(held)); the drawer can be opened once the fault clears")
+        }
+        let requireStatus = state.withLock { $0.answersStatus }
+        let kick = config.drawer.kick
+        let outcome = await onIO { [worker] in worker.print(kick, requireStatus: requireStatus) }
+        switch outcome {
+        case .printed(let status):
+            note(status)
+            logger.notice("cash drawer kicked", metadata: ["printer": "\(config.target)", "pin": "\(config.drawer.pin)", "peer": "\(APIPeer.current?.description ?? "-")"])
+            // A drawer slower than the status read after the kick is seen by the watch.
+            if status != nil, state.withLock({ $0.drawerOpen != true && !$0.watchingDrawer }) { drawerWake.yield() }
+        case .held(let status), .interrupted(let status):
+            note(status)
+            throw APIError(.conflict, "printer_held", "the printer is held (\(status.problem ?? "printer_error")); the drawer was not kicked")
+        case .unreachable(let error):
+            state.withLock { $0.lastError = error }
+            throw APIError(.serviceUnavailable, "printer_unreachable", "the printer could not be reached; the drawer was not kicked: \(error)")
+        }
+        return info.drawer ?? DrawerInfo(state: "unknown", pin: config.drawer.pin, openWhen: config.drawer.openWhenHigh ? "high" : "low")
+    }
+
+    /// Reads the drawer sensor every second while the drawer is open, and a few times after a
+    /// kick (a drawer may spring open after the read that follows the kick); stops when it has
+    /// closed, after three closed reads without an open one, or when the printer stops answering.
+    private func watchDrawer() async {
+        state.withLock { $0.watchingDrawer = true }
+        defer { state.withLock { $0.watchingDrawer = false } }
+        var sawOpen = state.withLock { $0.drawerOpen == true }
+        var closedReads = 0
+        while sawOpen ? closedReads == 0 : closedReads < 3 {
+            guard await sleep(seconds: Self.drawerPollSeconds) else { return }
+            let result = await onIO { [worker] in worker.status() }
+            guard case .success(let status?) = result, let open = config.drawer.isOpen(status) else { return }
+            note(status)
+            if open { (sawOpen, closedReads) = (true, 0) } else { closedReads += 1 }
+        }
+    }
 
     /// Waits `seconds`, or less when the printer is plugged in meanwhile; false on shutdown.
     private func sleep(seconds: Int) async -> Bool {

@@ -20,6 +20,10 @@ public struct PrinterStatus: Sendable, Equatable, Codable {
     public var paperNearEnd = false
     /// n = 4, bits 5–6: roll paper end.
     public var paperOut = false
+    /// n = 1, bit 2: the level of the drawer kick-out connector's pin 3, where a cash drawer's
+    /// sensor switch is wired (nil until a reply to n = 1 says). Whether high means open is the
+    /// drawer's wiring: ``CashDrawer/openWhenHigh``.
+    public var drawerPin3High: Bool?
 
     public init() {}
 
@@ -46,7 +50,9 @@ public struct PrinterStatus: Sendable, Equatable, Codable {
         guard Self.isReply(byte) else { throw .notAStatusReply(query: n, byte: byte) }
         func bit(_ i: UInt8) -> Bool { byte & (1 << i) != 0 }
         switch n {
-        case 1: offline = bit(3)
+        case 1:
+            offline = bit(3)
+            drawerPin3High = bit(2)
         case 2:
             coverOpen = bit(2)
             feeding = bit(3)
@@ -89,6 +95,13 @@ public struct PrinterStatus: Sendable, Equatable, Codable {
     public mutating func merge(portStatus byte: UInt8) {
         guard let port = PrinterStatus(portStatus: byte) else { return }
         paperOut = paperOut || port.paperOut
+    }
+
+    /// The status without the drawer sensor: what a printer fault is made of.
+    public var withoutDrawer: PrinterStatus {
+        var s = self
+        s.drawerPin3High = nil
+        return s
     }
 
     /// Whether a job may be sent: online, cover shut, paper in, no error. Near end is fine.

@@ -26,6 +26,8 @@ public protocol APIBackend: Sendable {
     func print(_ request: PrintRequest) async throws(APIError) -> PrintJobReply
     func printJob(id: Int) async throws(APIError) -> PrintJobReply
     func cancelPrintJob(id: Int) async throws(APIError) -> PrintJobReply
+    /// Kicks the cash drawer open; its state once the kick is out.
+    func openDrawer() async throws(APIError) -> DrawerInfo
     /// Prometheus text exposition of the daemon's metrics.
     func metrics() async -> String
 }
@@ -147,6 +149,10 @@ public enum APIServer {
                 throw APIError(.badRequest, "invalid_id", "a print job id is a whole number")
             }
             return try json(await backend.cancelPrintJob(id: id))
+        }
+        v1.post("drawer/open") { request, _ in
+            _ = try await DrawerOpenRequest.decodeStrictly(collect(request, allowEmpty: true), limits: limits)
+            return try json(await backend.openDrawer())
         }
         v1.post("simulate/swipe") { request, context in
             let body = try await SimulateSwipeRequest.decodeStrictly(collect(request), limits: limits)

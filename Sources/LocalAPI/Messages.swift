@@ -112,8 +112,11 @@ public struct PrinterInfo: Codable, Sendable {
     /// has been connected.
     public var manufacturer: String?
     public var model: String?
+    /// The cash drawer on the printer's drawer connector.
+    public var drawer: DrawerInfo?
 
-    public init(id: String, target: String, profile: String, state: String, queued: Int, printed: Int, lastError: String? = nil, status: PrinterStatusInfo? = nil, manufacturer: String? = nil, model: String? = nil) {
+    public init(id: String, target: String, profile: String, state: String, queued: Int, printed: Int, lastError: String? = nil, status: PrinterStatusInfo? = nil, manufacturer: String? = nil, model: String? = nil, drawer: DrawerInfo? = nil) {
+        self.drawer = drawer
         self.id = id
         self.target = target
         self.profile = profile
@@ -359,5 +362,21 @@ public enum JSONValue: Codable, Sendable, Equatable {
         case .array(let a): try c.encode(a)
         case .object(let o): try c.encode(o)
         }
+    }
+}
+
+/// A printer's cash drawer: its state as the drawer sensor last read, and how it is kicked.
+public struct DrawerInfo: Codable, Sendable, Equatable {
+    /// `open`, `closed`, or `unknown` (the printer has not answered `DLE EOT 1`, or cannot).
+    public var state: String
+    /// The kick-out connector pin that opens it (2 or 5).
+    public var pin: Int
+    /// `high` or `low`: the level of connector pin 3 that means open.
+    public var openWhen: String
+
+    public init(state: String, pin: Int, openWhen: String) {
+        self.state = state
+        self.pin = pin
+        self.openWhen = openWhen
     }
 }

@@ -1023,6 +1023,40 @@ paths:
           $ref: '#/components/responses/E409'
         '401':
           $ref: '#/components/responses/E401'
+  /v1/drawer/open:
+    post:
+      operationId: openDrawer
+      summary: Open the cash drawer
+      tags: [print]
+      description: 'Kicks the drawer with the configured pin and pulse (`ESC p`), between print jobs, never inside
+        one. Refused while a printer fault holds the queue (409 `printer_held`): the kick would wait behind the
+        fault and open the drawer later, at an unexpected moment. The reply is the drawer as read just after the
+        kick; `drawer.opened` follows when the sensor sees it open, `drawer.closed` when it is shut.'
+      requestBody:
+        required: false
+        content:
+          application/json:
+            schema:
+              $ref: '#/components/schemas/DrawerOpenRequest'
+      responses:
+        '200':
+          description: The kick is out.
+          content:
+            application/json:
+              schema:
+                $ref: '#/components/schemas/Drawer'
+        '400':
+          $ref: '#/components/responses/E400'
+        '401':
+          $ref: '#/components/responses/E401'
+        '408':
+          $ref: '#/components/responses/E408'
+        '409':
+          $ref: '#/components/responses/E409'
+        '413':
+          $ref: '#/components/responses/E413'
+        '503':
+          $ref: '#/components/responses/E503'
   /v1/simulate/swipe:
     post:
       operationId: simulateSwipe
@@ -1131,27 +1165,40 @@ components:
               maxLength: 37
               pattern: ^[0-9]{1,19}=[0-9=]*$
         else:
-          properties:
-            barcode:
-              pattern: ^[ -]*(?:[A-Za-z0-9][ -]*){1,64}$
+          if:
+            required: [barcode]
+            properties:
+              barcode:
+                type: string
+          then:
+            properties:
+              barcode:
+                pattern: ^[ -]*(?:[A-Za-z0-9][ -]*){1,64}$
+          else:
+            if:
+              required: [phoneNumber]
+              properties:
+                phoneNumber:
+                  type: string
+            else:
+              if:
+                required: [appleNfcVasPayload]
+                properties:
+                  appleNfcVasPayload:
+                    type: string
+              else:
+                if:
+                  required: [googleNfcVasPayload]
+                  properties:
+                    googleNfcVasPayload:
+                      type: string
+                else:
+                  required: [accountToken]
+                  properties:
+                    accountToken:
+                      type: string
       example:
         printedCardNumber: '6035710000000000'
-      not:
-        properties:
-          printedCardNumber:
-            type: 'null'
-          trackInfo:
-            type: 'null'
-          barcode:
-            type: 'null'
-          phoneNumber:
-            type: 'null'
-          appleNfcVasPayload:
-            type: 'null'
-          googleNfcVasPayload:
-            type: 'null'
-          accountToken:
-            type: 'null'
     BalanceRequest:
       type: object
       description: 'A card by `cardInfo`, or by the `readId` of a `card.read` event. Name the card with exactly
@@ -1847,8 +1894,6 @@ components:
           format: int64
           minimum: -9007199254740991
           maximum: 9007199254740991
-          not:
-            const: 0
           description: 'Signed minor units, not zero: positive adds to the balance, negative takes from it.'
         shopUuid:
           type: string
@@ -1873,11 +1918,17 @@ components:
         properties:
           contactIdentifierValue:
             type: 'null'
+          amount:
+            not:
+              const: 0
       else:
         required: [contactIdentifierValue]
         properties:
           contactIdentifierValue:
             type: string
+          amount:
+            not:
+              const: 0
     Shop:
       type: object
       properties:
@@ -2041,6 +2092,8 @@ components:
           description: From the printer's IEEE 1284 device id (USB printers), once it has been connected.
         model:
           type: string
+        drawer:
+          $ref: '#/components/schemas/Drawer'
       required: [id, target, profile, state, queued, printed]
       additionalProperties: false
     Udev:
@@ -2443,7 +2496,7 @@ components:
         too_large, card_inactive, card_blocked, card_retired, card_expired, insufficient_funds, maximum_balance_exceeded,
         card_cannot_be_loaded, not_reversible, unsupported_card_identifier, currency_mismatch, payment_card, not_a_gift_card,
         amount_too_large, unsupported_by_ledger, provider_refused, reversal_refused, ledger_unavailable, print_queue_unavailable,
-        reversed, pending_reversal]
+        reversed, pending_reversal, printer_held, printer_unreachable]
       description: Stable machine code of an error; the status that carries each is listed with the error responses.
     Error400:
       type: object
@@ -2590,7 +2643,7 @@ components:
             code:
               type: string
               enum: [already_reversed, duplicate_external_transaction_id, idempotency_conflict, hold_not_open, not_last_transaction,
-                card_already_active, holds_open, already_exists, no_printer, job_not_queued]
+                card_already_active, holds_open, already_exists, no_printer, job_not_queued, printer_held]
             message:
               type: string
             vendorCodes:
@@ -2702,7 +2755,7 @@ components:
           properties:
             code:
               type: string
-              enum: [ledger_unavailable, print_queue_unavailable]
+              enum: [ledger_unavailable, print_queue_unavailable, printer_unreachable]
             message:
               type: string
             vendorCodes:
@@ -3252,6 +3305,8 @@ components:
       - $ref: '#/components/schemas/EventDeviceAddedMessage'
       - $ref: '#/components/schemas/EventDeviceRemovedMessage'
       - $ref: '#/components/schemas/EventDeviceErrorMessage'
+      - $ref: '#/components/schemas/EventDrawerOpenedMessage'
+      - $ref: '#/components/schemas/EventDrawerClosedMessage'
       discriminator:
         propertyName: event
         mapping:
@@ -3273,6 +3328,8 @@ components:
           device.added: '#/components/schemas/EventDeviceAddedMessage'
           device.removed: '#/components/schemas/EventDeviceRemovedMessage'
           device.error: '#/components/schemas/EventDeviceErrorMessage'
+          drawer.opened: '#/components/schemas/EventDrawerOpenedMessage'
+          drawer.closed: '#/components/schemas/EventDrawerClosedMessage'
     ReloadRequest:
       type: object
       description: 'Add value to an active card. Name the card with exactly one of `cardInfo` and `readId` (both:
@@ -3347,6 +3404,75 @@ components:
           type: string
         zmyle:
           type: string
+      additionalProperties: false
+    Drawer:
+      type: object
+      description: The cash drawer on the printer's drawer kick-out connector. Its sensor (connector pin 3, `DLE
+        EOT 1` bit 2) is read with every job, after a kick and every second while the drawer is open; a closed drawer
+        is not polled, so a drawer opened by its key shows at the next job.
+      properties:
+        state:
+          type: string
+          enum: [open, closed, unknown]
+          description: '`unknown`: the printer has not answered `DLE EOT 1` (yet), or cannot.'
+        pin:
+          type: integer
+          enum: [2, 5]
+          description: The connector pin whose pulse opens it (`printer.drawer.pin`).
+        openWhen:
+          type: string
+          enum: [high, low]
+          description: The level of pin 3 that means open (`printer.drawer.open-when`).
+      required: [state, pin, openWhen]
+      additionalProperties: false
+      example:
+        state: open
+        pin: 2
+        openWhen: high
+    DrawerOpenRequest:
+      type: object
+      description: No fields; the body may also be empty.
+      properties: {}
+      additionalProperties: false
+      example: {}
+    DrawerEvent:
+      type: object
+      description: '`drawer.opened`, `drawer.closed`: the drawer sensor changed.'
+      properties:
+        printer:
+          type: string
+        state:
+          type: string
+          enum: [open, closed]
+      required: [printer, state]
+      additionalProperties: false
+    EventDrawerOpenedMessage:
+      type: object
+      description: A `drawer.opened` message.
+      properties:
+        id:
+          type: integer
+          minimum: 1
+        event:
+          type: string
+          const: drawer.opened
+        data:
+          $ref: '#/components/schemas/DrawerEvent'
+      required: [id, event, data]
+      additionalProperties: false
+    EventDrawerClosedMessage:
+      type: object
+      description: A `drawer.closed` message.
+      properties:
+        id:
+          type: integer
+          minimum: 1
+        event:
+          type: string
+          const: drawer.closed
+        data:
+          $ref: '#/components/schemas/DrawerEvent'
+      required: [id, event, data]
       additionalProperties: false
   responses:
     E400:

@@ -115,3 +115,9 @@ public struct PrintersReply: Codable, Sendable {
     public var printers: [PrinterInfo]
     public init(printers: [PrinterInfo]) { self.printers = printers }
 }
+
+/// `POST /v1/drawer/open`: no fields (an empty body or `{}`).
+public struct DrawerOpenRequest: Codable, Sendable, StrictlyDecodable {
+    public static let fields: Set<String> = []
+    public static let nested: [String: Set<String>] = [:]
+}

@@ -16,7 +16,7 @@ struct Giftbridge: ParsableCommand {
             """,
         subcommands: [
             Health.self, Devices.self, Watch.self, Balance.self, Sell.self, Reload.self, Redeem.self, CashOut.self, Exchange.self,
-            Reverse.self, TransactionCommand.self, HoldCommand.self, Cards.self, Printers.self, PrintCommand.self, Receipt.self,
+            Reverse.self, TransactionCommand.self, HoldCommand.self, Cards.self, Printers.self, PrintCommand.self, DrawerCommand.self, Receipt.self,
             PrintJobCommand.self, Prepaid.self, Contacts.self, Shops.self, MetricsCommand.self, Decode.self, Simulate.self,
         ])
 }

@@ -15,6 +15,24 @@ struct Printers: ParsableCommand {
         for p in printers {
             print(describePrinter(p))
             if let s = p["status"] as? [String: Any] { print("           status: \(s["summary"] ?? "?")") }
+            if let d = p["drawer"] as? [String: Any] { print("           drawer: \(d["state"] ?? "?") (pin \(d["pin"] ?? "?"))") }
+        }
+    }
+}
+
+struct DrawerCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "drawer", abstract: "The cash drawer on the printer's drawer connector.", subcommands: [Open.self])
+
+    struct Open: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Kick the cash drawer open (refused while a printer fault holds the queue).")
+        @OptionGroup var options: ClientOptions
+
+        func run() throws {
+            let r = try options.call("POST", "/v1/drawer/open", body: [:])
+            guard !options.json else { return }
+            print("drawer kicked (pin \(r["pin"] ?? "?")): \(r["state"] ?? "unknown")")
         }
     }
 }

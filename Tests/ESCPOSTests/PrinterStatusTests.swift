@@ -34,6 +34,29 @@ import Testing
         #expect(try PrinterStatus.parse([0x1A]).problem == "offline")
     }
 
+    /// DLE EOT 1 bit 2 is the drawer connector's pin 3 (emupos: `16` with the drawer open, as
+    /// docs/emupos.md measured); the drawer's wiring decides what the level means.
+    @Test func theDrawerSensorIsPin3OfDLEEOT1() throws {
+        let open = try PrinterStatus.parse([0x16, 0x12, 0x12, 0x12])
+        #expect(open.drawerPin3High == true)
+        #expect(open.canPrint, "an open drawer is no printer fault")
+        #expect(open.withoutDrawer == (try PrinterStatus.parse([0x12, 0x12, 0x12, 0x12])).withoutDrawer)
+        let shut = try PrinterStatus.parse([0x12, 0x12, 0x12, 0x12])
+        #expect(shut.drawerPin3High == false)
+        #expect(try PrinterStatus.parse([0x1E, 0x12, 0x12, 0x12]).offline, "offline with the drawer open")
+        #expect(PrinterStatus().drawerPin3High == nil)
+        #expect(CashDrawer().isOpen(open) == true && CashDrawer().isOpen(shut) == false)
+        let reversed = CashDrawer(openWhenHigh: false)
+        #expect(reversed.isOpen(open) == false && reversed.isOpen(shut) == true)
+        #expect(CashDrawer().isOpen(PrinterStatus()) == nil)
+    }
+
+    @Test func theKickIsESCpWithThePinAndPulse() {
+        #expect(CashDrawer().kick == [0x1B, 0x70, 0x00, 50, 250])
+        #expect(CashDrawer(pin: 5, onMs: 120, offMs: 500).kick == [0x1B, 0x70, 0x01, 60, 250])
+        #expect(CashDrawer(pin: 2, onMs: 510, offMs: 2).kick == [0x1B, 0x70, 0x00, 255, 1])
+    }
+
     @Test func bytesWithoutTheFixedBitsAreNotReplies() {
         #expect(throws: PrinterStatus.ReplyError.notAStatusReply(query: 1, byte: 0x00)) { try PrinterStatus.parse([0x00]) }
         #expect(throws: PrinterStatus.ReplyError.notAStatusReply(query: 2, byte: 0x93)) { try PrinterStatus.parse([0x12, 0x93]) }

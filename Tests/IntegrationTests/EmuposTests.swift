@@ -22,6 +22,16 @@ struct EmuposTests {
         return values
     }()
 
+    /// The demo daemon printing to the emulator's TCP port; its socket.
+    func startDaemon() throws -> (DaemonProcess, String) {
+        let dir = try TemporaryDirectory()
+        let daemon = try DaemonProcess(arguments: [
+            "--demo", "--state-dir", dir.file("s"), "--printer", "tcp://127.0.0.1:\(env["TCP_PORT"] ?? "0")",
+        ], dir: dir, environment: ["GIFTBRIDGE_PRINTER_PROFILE": "epson-tm-t20iii"])
+        try daemon.waitUntilReady()
+        return (daemon, dir.file("s/api.sock"))
+    }
+
     /// `curl` against the emulator's HTTP API (faults).
     func api(_ method: String, _ path: String) throws {
         let p = Process()
@@ -64,12 +74,7 @@ struct EmuposTests {
 
     @Test func receiptsPrintWithEuroQRAndBarcodeAndPaperOutLosesNothing() throws {
         let before = receipts().count
-        let dir = try TemporaryDirectory()
-        let socket = dir.file("s/api.sock")
-        let daemon = try DaemonProcess(arguments: [
-            "--demo", "--state-dir", dir.file("s"), "--printer", "tcp://127.0.0.1:\(env["TCP_PORT"] ?? "0")",
-        ], dir: dir, environment: ["GIFTBRIDGE_PRINTER_PROFILE": "epson-tm-t20iii"])
-        try daemon.waitUntilReady()
+        let (daemon, socket) = try startDaemon()
         let events = EventRecorder(socket: socket)
         try events.waitUntilOpen()
         let client = UnixHTTPClient(socketPath: socket)
@@ -111,6 +116,23 @@ struct EmuposTests {
         let texts = try done[(before + 2)...].map { try String(contentsOfFile: $0 + ".txt", encoding: .utf8) }
         #expect(texts.filter { $0.contains("Gift card payment") }.count == 2, "\(texts)")
         #expect(texts.contains { $0.contains("€21.00") } && texts.contains { $0.contains("€22.00") })
+        #expect(try daemon.terminate().status == 0)
+    }
+
+    /// emupos emulates a drawer on the connector: `ESC p` opens it (DLE EOT 1 answers pin 3
+    /// high), its API closes it.
+    @Test func theCashDrawerOpensAndClosesOnTheEmulator() throws {
+        let (daemon, socket) = try startDaemon()
+        var events = EventRecorder(socket: socket)
+        try events.waitUntilOpen()
+        let client = UnixHTTPClient(socketPath: socket)
+        let opened = try client.post("/v1/drawer/open", json: [])
+        #expect(opened.status == 200, "\(opened.text)")
+        #expect(json(try events.next("drawer.opened", timeout: 10).data)["state"] as? String == "open")
+        try api("POST", "drawer/close")
+        #expect(json(try events.next("drawer.closed", timeout: 10).data)["state"] as? String == "closed")
+        let printers = json(try client.get("/v1/printers").text)["printers"] as? [[String: Any]]
+        #expect((printers?.first?["drawer"] as? [String: Any])?["state"] as? String == "closed")
         #expect(try daemon.terminate().status == 0)
     }
 }

@@ -137,5 +137,6 @@ private struct NoBackend: APIBackend {
     func print(_ request: PrintRequest) async throws(APIError) -> PrintJobReply { throw Self.unused }
     func printJob(id: Int) async throws(APIError) -> PrintJobReply { throw Self.unused }
     func cancelPrintJob(id: Int) async throws(APIError) -> PrintJobReply { throw Self.unused }
+    func openDrawer() async throws(APIError) -> DrawerInfo { throw Self.unused }
     func metrics() async -> String { "" }
 }

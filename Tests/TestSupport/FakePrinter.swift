@@ -20,6 +20,8 @@ public final class FakePrinter: @unchecked Sendable {
     private var _lost: [UInt8] = []
     private var _queries = 0
     private var faultDuringNextJob: Fault?
+    private var _drawerOpen = false
+    private var _kicks: [[UInt8]] = []
 
     public init() throws {
         (fd, port) = try listenOnLoopback()
@@ -37,6 +39,12 @@ public final class FakePrinter: @unchecked Sendable {
     /// Bytes received while a fault stopped the printer.
     public var lost: [UInt8] { lock.withLock { _lost } }
     public var statusQueries: Int { lock.withLock { _queries } }
+    /// A cash drawer on the connector: `ESC p` springs it open (pin 3 high, as Epson and emupos
+    /// report it); `closeDrawer()` is the cashier pushing it shut.
+    public var drawerOpen: Bool { lock.withLock { _drawerOpen } }
+    public func closeDrawer() { lock.withLock { _drawerOpen = false } }
+    /// The `ESC p m t1 t2` commands received, in order.
+    public var kicks: [[UInt8]] { lock.withLock { _kicks } }
 
     /// Waits until `count` jobs are printed; returns them.
     public func waitForPrinted(_ count: Int, timeout: TimeInterval = 10) throws -> [[UInt8]] {
@@ -51,8 +59,10 @@ public final class FakePrinter: @unchecked Sendable {
 
     /// The reply an Epson gives to `DLE EOT n` in the current state.
     private func reply(_ n: UInt8) -> UInt8 {
+        let pin3: UInt8 = _drawerOpen ? 0x04 : 0
         switch (n, fault) {
-        case (1, .some): return 0x1A  // offline
+        case (1, .some): return 0x1A | pin3  // offline
+        case (1, nil): return 0x12 | pin3
         case (2, .coverOpen): return 0x16
         case (2, .paperOut): return 0x32
         case (4, .paperOut): return 0x72
@@ -100,6 +110,10 @@ public final class FakePrinter: @unchecked Sendable {
                             faultDuringNextJob = nil
                         }
                         if fault == nil { job.append(byte) } else { _lost.append(byte) }
+                        if fault == nil, job.count >= 5, job[job.count - 5] == 0x1B, job[job.count - 4] == 0x70 {
+                            _kicks.append(Array(job.suffix(5)))
+                            _drawerOpen = true
+                        }
                     }
                     i += 1
                 }
