@@ -58,6 +58,28 @@ paths:
             application/json:
               schema:
                 $ref: '#/components/schemas/Health'
+              example:
+                demo: true
+                eventSubscribers: 0
+                ledger:
+                  backend: sqlite
+                  cards: 5
+                  ok: true
+                printers:
+                - drawer:
+                    openWhen: high
+                    pin: 2
+                    state: unknown
+                  id: receipt
+                  printed: 0
+                  profile: generic-80mm
+                  queued: 0
+                  state: ready
+                  target: /tmp/cap/state/receipts.escpos
+                readers: []
+                status: ok
+                uptimeSeconds: 2
+                version: 0.1.0
         '401':
           $ref: '#/components/responses/E401'
   /v1/devices:
@@ -73,6 +95,20 @@ paths:
             application/json:
               schema:
                 $ref: '#/components/schemas/Devices'
+              example:
+                printers:
+                - drawer:
+                    openWhen: high
+                    pin: 2
+                    state: unknown
+                  id: receipt
+                  printed: 0
+                  profile: generic-80mm
+                  queued: 0
+                  state: ready
+                  target: /tmp/cap/state/receipts.escpos
+                readers: []
+                usb: []
         '401':
           $ref: '#/components/responses/E401'
   /metrics:
@@ -175,6 +211,21 @@ paths:
             application/json:
               schema:
                 $ref: '#/components/schemas/BalanceReply'
+              example:
+                availableBalance: '25.00'
+                availableBalanceMinor: 2500
+                cardForm: physical
+                cardStatus: active
+                cardTemplateCode: 1
+                cardTemplateName: Gift card
+                currency: EUR
+                currentBalance: '25.00'
+                currentBalanceMinor: 2500
+                maskedCardNumber: 603571******0000
+                posMessages: []
+                result: success
+                tierCode: 1
+                tierName: Standard
         '400':
           $ref: '#/components/responses/E400'
         '403':
@@ -221,6 +272,36 @@ paths:
             application/json:
               schema:
                 $ref: '#/components/schemas/TransactionReply'
+              example:
+                authCode: '169034'
+                availableBalance:
+                  decimal: '25.00'
+                  display: €25.00
+                  minor: 2500
+                cardStatus: active
+                createdAt: '2026-12-03T15:00:21.112Z'
+                currency: EUR
+                currentBalance:
+                  decimal: '25.00'
+                  display: €25.00
+                  minor: 2500
+                kind: sell
+                maskedCardNumber: 603571******0048
+                previousBalance:
+                  decimal: '0.00'
+                  display: €0.00
+                  minor: 0
+                requestedBy: uid=0 gid=0 pid=14258
+                result: success
+                tip:
+                  decimal: '0.00'
+                  display: €0.00
+                  minor: 0
+                transactionAmount:
+                  decimal: '25.00'
+                  display: €25.00
+                  minor: 2500
+                transactionId: 1198775307353851
         '400':
           $ref: '#/components/responses/E400'
         '403':
@@ -267,6 +348,36 @@ paths:
             application/json:
               schema:
                 $ref: '#/components/schemas/TransactionReply'
+              example:
+                authCode: '154059'
+                availableBalance:
+                  decimal: '35.00'
+                  display: €35.00
+                  minor: 3500
+                cardStatus: active
+                createdAt: '2026-12-03T15:00:21.136Z'
+                currency: EUR
+                currentBalance:
+                  decimal: '35.00'
+                  display: €35.00
+                  minor: 3500
+                kind: reload
+                maskedCardNumber: 603571******0000
+                previousBalance:
+                  decimal: '25.00'
+                  display: €25.00
+                  minor: 2500
+                requestedBy: uid=0 gid=0 pid=14259
+                result: success
+                tip:
+                  decimal: '0.00'
+                  display: €0.00
+                  minor: 0
+                transactionAmount:
+                  decimal: '10.00'
+                  display: €10.00
+                  minor: 1000
+                transactionId: 7027895062129834
         '400':
           $ref: '#/components/responses/E400'
         '403':
@@ -313,6 +424,36 @@ paths:
             application/json:
               schema:
                 $ref: '#/components/schemas/TransactionReply'
+              example:
+                authCode: '533696'
+                availableBalance:
+                  decimal: '30.50'
+                  display: €30.50
+                  minor: 3050
+                cardStatus: active
+                createdAt: '2026-12-03T15:00:21.153Z'
+                currency: EUR
+                currentBalance:
+                  decimal: '30.50'
+                  display: €30.50
+                  minor: 3050
+                kind: redeem
+                maskedCardNumber: 603571******0000
+                previousBalance:
+                  decimal: '35.00'
+                  display: €35.00
+                  minor: 3500
+                requestedBy: uid=0 gid=0 pid=14260
+                result: success
+                tip:
+                  decimal: '0.00'
+                  display: €0.00
+                  minor: 0
+                transactionAmount:
+                  decimal: '-4.50'
+                  display: -€4.50
+                  minor: -450
+                transactionId: 3585868992335785
         '400':
           $ref: '#/components/responses/E400'
         '403':
@@ -359,6 +500,37 @@ paths:
             application/json:
               schema:
                 $ref: '#/components/schemas/TransactionReply'
+              example:
+                authCode: '741864'
+                availableBalance:
+                  decimal: '35.00'
+                  display: €35.00
+                  minor: 3500
+                cardStatus: active
+                createdAt: '2026-12-03T15:00:21.190Z'
+                currency: EUR
+                currentBalance:
+                  decimal: '35.00'
+                  display: €35.00
+                  minor: 3500
+                kind: reversal
+                maskedCardNumber: 603571******0000
+                previousBalance:
+                  decimal: '30.50'
+                  display: €30.50
+                  minor: 3050
+                requestedBy: uid=0 gid=0 pid=14262
+                result: success
+                reversesTransactionId: 3585868992335785
+                tip:
+                  decimal: '0.00'
+                  display: €0.00
+                  minor: 0
+                transactionAmount:
+                  decimal: '4.50'
+                  display: €4.50
+                  minor: 450
+                transactionId: 2666345328614808
         '400':
           $ref: '#/components/responses/E400'
         '403':
@@ -405,6 +577,36 @@ paths:
             application/json:
               schema:
                 $ref: '#/components/schemas/TransactionReply'
+              example:
+                authCode: '710532'
+                availableBalance:
+                  decimal: '0.00'
+                  display: €0.00
+                  minor: 0
+                cardStatus: active
+                createdAt: '2026-12-03T15:00:34.239Z'
+                currency: EUR
+                currentBalance:
+                  decimal: '0.00'
+                  display: €0.00
+                  minor: 0
+                kind: cash_out
+                maskedCardNumber: 603571******0028
+                previousBalance:
+                  decimal: '15.50'
+                  display: €15.50
+                  minor: 1550
+                requestedBy: uid=0 gid=0 pid=14457
+                result: success
+                tip:
+                  decimal: '0.00'
+                  display: €0.00
+                  minor: 0
+                transactionAmount:
+                  decimal: '-15.50'
+                  display: -€15.50
+                  minor: -1550
+                transactionId: 3815298338658461
         '400':
           $ref: '#/components/responses/E400'
         '403':
@@ -451,6 +653,43 @@ paths:
             application/json:
               schema:
                 $ref: '#/components/schemas/TransactionReply'
+              example:
+                authCode: '905972'
+                availableBalance:
+                  decimal: '25.00'
+                  display: €25.00
+                  minor: 2500
+                cardStatus: active
+                createdAt: '2026-12-03T15:00:34.258Z'
+                currency: EUR
+                currentBalance:
+                  decimal: '25.00'
+                  display: €25.00
+                  minor: 2500
+                exchangedFrom:
+                  maskedCardNumber: 603571******0000
+                  transactionAmount:
+                    decimal: '-25.00'
+                    display: -€25.00
+                    minor: -2500
+                  transactionId: 2674190778365721
+                kind: exchange_in
+                maskedCardNumber: 603571******0048
+                previousBalance:
+                  decimal: '0.00'
+                  display: €0.00
+                  minor: 0
+                requestedBy: uid=0 gid=0 pid=14458
+                result: success
+                tip:
+                  decimal: '0.00'
+                  display: €0.00
+                  minor: 0
+                transactionAmount:
+                  decimal: '25.00'
+                  display: €25.00
+                  minor: 2500
+                transactionId: 5486098586638126
         '400':
           $ref: '#/components/responses/E400'
         '403':
@@ -497,6 +736,31 @@ paths:
             application/json:
               schema:
                 $ref: '#/components/schemas/TransactionReply'
+              example:
+                authCode: '533696'
+                createdAt: '2026-12-03T15:00:21.153Z'
+                currency: EUR
+                currentBalance:
+                  decimal: '30.50'
+                  display: €30.50
+                  minor: 3050
+                kind: redeem
+                maskedCardNumber: 603571******0000
+                previousBalance:
+                  decimal: '35.00'
+                  display: €35.00
+                  minor: 3500
+                requestedBy: uid=0 gid=0 pid=14260
+                result: success
+                tip:
+                  decimal: '0.00'
+                  display: €0.00
+                  minor: 0
+                transactionAmount:
+                  decimal: '-4.50'
+                  display: -€4.50
+                  minor: -450
+                transactionId: 3585868992335785
         '400':
           $ref: '#/components/responses/E400'
         '404':
@@ -528,6 +792,19 @@ paths:
             application/json:
               schema:
                 $ref: '#/components/schemas/HoldReply'
+              example:
+                amount:
+                  decimal: '10.00'
+                  display: €10.00
+                  minor: 1000
+                createdAt: '2026-12-03T15:00:21.214Z'
+                currency: EUR
+                expiresAt: '2026-12-03T15:30:21.214Z'
+                id: idhapo8y7npqqjewx01hut2oqx0z
+                maskedCardNumber: 603571******0000
+                metadata:
+                  order: A-17
+                status: NEEDS_CONFIRMATION
         '400':
           $ref: '#/components/responses/E400'
         '403':
@@ -568,6 +845,19 @@ paths:
             application/json:
               schema:
                 $ref: '#/components/schemas/HoldReply'
+              example:
+                amount:
+                  decimal: '10.00'
+                  display: €10.00
+                  minor: 1000
+                createdAt: '2026-12-03T15:00:21.214Z'
+                currency: EUR
+                expiresAt: '2026-12-03T15:30:21.214Z'
+                id: idhapo8y7npqqjewx01hut2oqx0z
+                maskedCardNumber: 603571******0000
+                metadata:
+                  order: A-17
+                status: NEEDS_CONFIRMATION
         '404':
           $ref: '#/components/responses/E404'
         '503':
@@ -604,6 +894,42 @@ paths:
             application/json:
               schema:
                 $ref: '#/components/schemas/TransactionReply'
+              example:
+                authCode: '090264'
+                availableBalance:
+                  decimal: '25.00'
+                  display: €25.00
+                  minor: 2500
+                cardStatus: active
+                cashier: anna
+                checkNumber: A-17
+                createdAt: '2026-12-03T15:00:21.248Z'
+                currency: EUR
+                currentBalance:
+                  decimal: '25.00'
+                  display: €25.00
+                  minor: 2500
+                holdId: idhapo8y7npqqjewx01hut2oqx0z
+                kind: hold_capture
+                maskedCardNumber: 603571******0000
+                metadata:
+                  order: A-17
+                previousBalance:
+                  decimal: '35.00'
+                  display: €35.00
+                  minor: 3500
+                requestedBy: uid=0 gid=0 pid=14265
+                result: success
+                terminalId: till-1
+                tip:
+                  decimal: '0.00'
+                  display: €0.00
+                  minor: 0
+                transactionAmount:
+                  decimal: '-10.00'
+                  display: -€10.00
+                  minor: -1000
+                transactionId: 4183062919165915
         '400':
           $ref: '#/components/responses/E400'
         '403':
@@ -652,6 +978,20 @@ paths:
             application/json:
               schema:
                 $ref: '#/components/schemas/HoldReply'
+              example:
+                amount:
+                  decimal: '10.00'
+                  display: €10.00
+                  minor: 1000
+                createdAt: '2026-12-03T15:00:21.264Z'
+                currency: EUR
+                expiresAt: '2026-12-03T15:30:21.264Z'
+                id: ggym8o9g6o63a4fzuk9aiyshv7fv
+                maskedCardNumber: 603571******0000
+                metadata:
+                  order: A-17
+                resolvedAt: '2026-12-03T15:00:21.279Z'
+                status: CANCELLED
         '400':
           $ref: '#/components/responses/E400'
         '403':
@@ -690,6 +1030,21 @@ paths:
             application/json:
               schema:
                 $ref: '#/components/schemas/BalanceReply'
+              example:
+                availableBalance: '50.00'
+                availableBalanceMinor: 5000
+                cardForm: physical
+                cardStatus: active
+                cardTemplateCode: 1
+                cardTemplateName: Gift card
+                currency: EUR
+                currentBalance: '50.00'
+                currentBalanceMinor: 5000
+                maskedCardNumber: 603571******0001
+                posMessages: []
+                result: success
+                tierCode: 1
+                tierName: Standard
         '400':
           $ref: '#/components/responses/E400'
         '409':
@@ -726,6 +1081,31 @@ paths:
             application/json:
               schema:
                 $ref: '#/components/schemas/PrepaidTransaction'
+              example:
+                amount:
+                  decimal: '5.00'
+                  display: €5.00
+                  minor: 500
+                contact:
+                  email: ann@example.com
+                  identifierActive: true
+                  identifierName: Demo membership
+                  identifierValue: MEMBER-0001
+                  prepaidBalance:
+                    decimal: '20.00'
+                    display: €20.00
+                    minor: 2000
+                  uuid: demo-contact-1
+                createdAt: '2026-12-03T15:00:21.299Z'
+                currency: EUR
+                prepaidBalance:
+                  decimal: '20.00'
+                  display: €20.00
+                  minor: 2000
+                shop:
+                  name: giftbridge demo shop
+                  uuid: demo-shop
+                uuid: edebc89f-e7fc-4537-9798-d104c2f039f4
         '400':
           $ref: '#/components/responses/E400'
         '404':
@@ -779,6 +1159,63 @@ paths:
             application/json:
               schema:
                 $ref: '#/components/schemas/PrepaidTransactionPage'
+              example:
+                data:
+                - amount:
+                    decimal: '5.00'
+                    display: €5.00
+                    minor: 500
+                  contact:
+                    email: ann@example.com
+                    identifierActive: true
+                    identifierName: Demo membership
+                    identifierValue: MEMBER-0001
+                    prepaidBalance:
+                      decimal: '20.00'
+                      display: €20.00
+                      minor: 2000
+                    uuid: demo-contact-1
+                  createdAt: '2026-12-03T15:00:21.299Z'
+                  currency: EUR
+                  prepaidBalance:
+                    decimal: '20.00'
+                    display: €20.00
+                    minor: 2000
+                  shop:
+                    name: giftbridge demo shop
+                    uuid: demo-shop
+                  uuid: edebc89f-e7fc-4537-9798-d104c2f039f4
+                - amount:
+                    decimal: '15.00'
+                    display: €15.00
+                    minor: 1500
+                  contact:
+                    email: ann@example.com
+                    identifierActive: true
+                    identifierName: Demo membership
+                    identifierValue: MEMBER-0001
+                    prepaidBalance:
+                      decimal: '20.00'
+                      display: €20.00
+                      minor: 2000
+                    uuid: demo-contact-1
+                  createdAt: '2026-12-03T15:00:18.626Z'
+                  currency: EUR
+                  prepaidBalance:
+                    decimal: '15.00'
+                    display: €15.00
+                    minor: 1500
+                  shop:
+                    name: giftbridge demo shop
+                    uuid: demo-shop
+                  uuid: 31960085-6eaf-436d-b151-4551e759a95b
+                meta:
+                  currentPage: 1
+                  from: 1
+                  lastPage: 1
+                  perPage: 2
+                  to: 2
+                  total: 2
         '400':
           $ref: '#/components/responses/E400'
         '503':
@@ -807,6 +1244,32 @@ paths:
             application/json:
               schema:
                 $ref: '#/components/schemas/PrepaidTransaction'
+              example:
+                amount:
+                  decimal: '-5.00'
+                  display: -€5.00
+                  minor: -500
+                contact:
+                  email: ann@example.com
+                  identifierActive: true
+                  identifierName: Demo membership
+                  identifierValue: MEMBER-0001
+                  prepaidBalance:
+                    decimal: '15.00'
+                    display: €15.00
+                    minor: 1500
+                  uuid: demo-contact-1
+                createdAt: '2026-12-03T15:00:21.339Z'
+                currency: EUR
+                prepaidBalance:
+                  decimal: '15.00'
+                  display: €15.00
+                  minor: 1500
+                reversesUuid: edebc89f-e7fc-4537-9798-d104c2f039f4
+                shop:
+                  name: giftbridge demo shop
+                  uuid: demo-shop
+                uuid: c21fd707-4214-48b8-934b-024712d0957c
         '404':
           $ref: '#/components/responses/E404'
         '409':
@@ -839,6 +1302,16 @@ paths:
             application/json:
               schema:
                 $ref: '#/components/schemas/Contact'
+              example:
+                email: ann@example.com
+                identifierActive: true
+                identifierName: Demo membership
+                identifierValue: MEMBER-0001
+                prepaidBalance:
+                  decimal: '15.00'
+                  display: €15.00
+                  minor: 1500
+                uuid: demo-contact-1
         '404':
           $ref: '#/components/responses/E404'
         '503':
@@ -865,6 +1338,16 @@ paths:
             application/json:
               schema:
                 $ref: '#/components/schemas/Contact'
+              example:
+                email: anna@example.com
+                identifierActive: true
+                identifierName: member card
+                identifierValue: MEMBER-0042
+                prepaidBalance:
+                  decimal: '0.00'
+                  display: €0.00
+                  minor: 0
+                uuid: contact-42
         '400':
           $ref: '#/components/responses/E400'
         '409':
@@ -897,6 +1380,10 @@ paths:
             application/json:
               schema:
                 $ref: '#/components/schemas/Shop'
+              example:
+                name: Bäckerei Schmidt, München
+                reference: DE-80331
+                uuid: shop-munich
         '400':
           $ref: '#/components/responses/E400'
         '409':
@@ -923,6 +1410,18 @@ paths:
             application/json:
               schema:
                 $ref: '#/components/schemas/Printers'
+              example:
+                printers:
+                - drawer:
+                    openWhen: high
+                    pin: 2
+                    state: unknown
+                  id: receipt
+                  printed: 0
+                  profile: generic-80mm
+                  queued: 0
+                  state: ready
+                  target: /tmp/cap/state/receipts.escpos
         '401':
           $ref: '#/components/responses/E401'
   /v1/print:
@@ -945,6 +1444,14 @@ paths:
             application/json:
               schema:
                 $ref: '#/components/schemas/PrintJob'
+              example:
+                attempts: 0
+                bytes: 631
+                createdAt: '2026-12-03T15:00:21Z'
+                jobId: 1
+                kind: transaction
+                printer: receipt
+                state: queued
         '400':
           $ref: '#/components/responses/E400'
         '403':
@@ -985,6 +1492,14 @@ paths:
             application/json:
               schema:
                 $ref: '#/components/schemas/PrintJob'
+              example:
+                attempts: 1
+                createdAt: '2026-12-03T15:00:21Z'
+                doneAt: '2026-12-03T15:00:21Z'
+                jobId: 1
+                kind: transaction
+                printer: receipt
+                state: done
         '400':
           $ref: '#/components/responses/E400'
         '404':
@@ -1045,6 +1560,10 @@ paths:
             application/json:
               schema:
                 $ref: '#/components/schemas/Drawer'
+              example:
+                openWhen: high
+                pin: 2
+                state: unknown
         '400':
           $ref: '#/components/responses/E400'
         '401':
@@ -1077,6 +1596,32 @@ paths:
             application/json:
               schema:
                 $ref: '#/components/schemas/SimulateSwipeReply'
+              example:
+                accepted: true
+                events:
+                - data:
+                    fields: [printedCardNumber, trackInfo]
+                    kind: magstripe
+                    luhnValid: true
+                    maskedCardNumber: 603571******0000
+                    readId: 423ff834-8bb6-4b26-90be-c59b85f2db65
+                    reader: simulated
+                    tracks: [2]
+                  id: 13
+                  type: card.read
+                - data:
+                    available: '25.00'
+                    availableMinor: 2500
+                    balance: '25.00'
+                    balanceMinor: 2500
+                    cardStatus: active
+                    currency: EUR
+                    maskedCardNumber: 603571******0000
+                    readId: 423ff834-8bb6-4b26-90be-c59b85f2db65
+                    reader: simulated
+                    receiptJobId: 2
+                  id: 15
+                  type: gift.balance
         '400':
           $ref: '#/components/responses/E400'
         '403':
@@ -1542,7 +2087,7 @@ components:
             May come in the `Idempotency-Key` header instead.'
       additionalProperties: false
       example:
-        transactionId: 1
+        transactionId: 3585868992335785
       if:
         required: [transactionId]
         properties:
@@ -1787,6 +2332,10 @@ components:
           description: 'Same key and same request: the first answer again; same key, other request: 409 `idempotency_conflict`.
             May come in the `Idempotency-Key` header instead.'
       additionalProperties: false
+      example:
+        terminalId: till-1
+        cashier: anna
+        checkNumber: A-17
     HoldReply:
       type: object
       description: A hold, in Zmyle's terms.
@@ -2030,6 +2579,11 @@ components:
           pattern: ^[A-Za-z]{3}$
           description: 'ISO 4217 (default: the configured currency).'
       additionalProperties: false
+      example:
+        uuid: contact-42
+        email: anna@example.com
+        identifierName: member card
+        identifierValue: MEMBER-0042
     NewShopRequest:
       type: object
       description: A new Piggy shop in the embedded ledger (administration).
@@ -2045,6 +2599,10 @@ components:
           type: [string, 'null']
       required: [name]
       additionalProperties: false
+      example:
+        uuid: shop-munich
+        name: Bäckerei Schmidt, München
+        reference: DE-80331
     PrinterStatus:
       type: object
       description: The last real-time status (DLE EOT) the printer reported.
@@ -2446,7 +3004,7 @@ components:
                 required: [readId]
       example:
         template: transaction
-        transactionId: 1
+        transactionId: 3585868992335785
     SimulateSwipeRequest:
       type: object
       properties:

@@ -70,6 +70,29 @@ def read_events():
                     message = {}
 
 
+# Every example in the document is an instance of its schema: the request bodies' and the replies'.
+def schema_errors(schema, value):
+    v = jsonschema.Draft202012Validator({**schema, "components": document["components"]})
+    return [f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in v.iter_errors(value)][:3]
+
+
+examples = 0
+for name, schema in document["components"]["schemas"].items():
+    if "example" in schema:
+        examples += 1
+        problems = schema_errors({"$ref": f"#/components/schemas/{name}"}, schema["example"])
+        check(not problems, f"the example of {name} is one {problems}")
+for path, item in document["paths"].items():
+    for method, operation in item.items():
+        bodies = [operation.get("requestBody", {})] + list(operation["responses"].values())
+        for body in bodies:
+            for media in body.get("content", {}).values():
+                if "example" in media and "schema" in media and media["schema"].get("type") != "string":
+                    examples += 1
+                    problems = schema_errors(media["schema"], media["example"])
+                    check(not problems, f"{method.upper()} {path}: its example is as documented {problems}")
+check(examples >= 50, f"{examples} examples checked")
+
 threading.Thread(target=read_events, daemon=True).start()
 check(stream_open.wait(10), "the event stream opened")
 

@@ -31,8 +31,8 @@ import CardReading
         #expect(try canonical(fromJSON) == canonical(fromYAML))
         #expect(OpenAPIDocument.json.hasPrefix(#"{"openapi":"3.1.0","info":{"title":"giftbridge local API","version":"1""#), "members keep the YAML's order")
         // Scalars as YAML reads them: numbers and booleans are JSON's, quoted ones strings.
-        #expect(try OpenAPIDocument.renderJSON("a: 1\nb: '1'\nc: true\nd: null\ne: [x, \"y\\u0001\"]\nf: -9007199254740991\n")
-            == #"{"a":1,"b":"1","c":true,"d":null,"e":["x","y\u0001"],"f":-9007199254740991}"#)
+        #expect(try OpenAPIDocument.renderJSON("a: 1\nb: '1'\nc: true\nd: null\ne: [x, \"y\\u0001\"]\nf: -9007199254740991\ng: 090264\nh: 1.5e3\ni: yes\n")
+            == #"{"a":1,"b":"1","c":true,"d":null,"e":["x","y\u0001"],"f":-9007199254740991,"g":"090264","h":1.5e3,"i":"yes"}"#)
     }
 
     @Test func theDocumentIsOpenAPI31WithResolvableReferences() throws {

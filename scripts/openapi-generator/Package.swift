@@ -1,5 +1,5 @@
 // swift-tools-version: 6.0
-// Builds Apple's swift-openapi-generator for scripts/gen-api, apart from the product's own
+// Builds Apple's swift-openapi-generator for scripts/swift-openapi-check, apart from the product's own
 // package so that `swift build` of giftbridge never compiles the generator.
 import PackageDescription
 
