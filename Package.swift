@@ -7,6 +7,17 @@ let package = Package(
     products: [
         .executable(name: "giftbridged", targets: ["giftbridged"]),
         .executable(name: "giftbridge", targets: ["giftbridge"]),
+        // For the benchmarks' own package (Benchmarks/Package.swift).
+        .library(name: "CardReading", targets: ["CardReading"]),
+        .library(name: "ESCPOS", targets: ["ESCPOS"]),
+        .library(name: "Ledger", targets: ["Ledger"]),
+        .library(name: "LedgerSQLite", targets: ["LedgerSQLite"]),
+        .library(name: "LedgerPostgres", targets: ["LedgerPostgres"]),
+        .library(name: "ConnectorCore", targets: ["ConnectorCore"]),
+        .library(name: "Connectors", targets: ["Connectors"]),
+        .library(name: "ConnectorSimulators", targets: ["ConnectorSimulators"]),
+        .library(name: "GiftbridgeClient", targets: ["GiftbridgeClient"]),
+        .library(name: "CSQLite", targets: ["CSQLite"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
@@ -103,21 +114,6 @@ let package = Package(
             "GiftbridgeClient", "CardReading", "ESCPOS", "Ledger",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
-
-        // Benchmarks (release build: Benchmarks/run).
-        .executableTarget(name: "giftbridge-bench", dependencies: [
-            "LedgerSQLite", "LedgerPostgres", "Ledger", "CardReading", "ESCPOS", "CSQLite",
-            .product(name: "PostgresNIO", package: "postgres-nio"),
-            .product(name: "Logging", package: "swift-log"),
-        ], path: "Benchmarks/giftbridge-bench"),
-        // Each depends on one pure module only, so its release build stays quick.
-        .executableTarget(name: "escpos-bench", dependencies: ["ESCPOS"], path: "Benchmarks/escpos-bench"),
-        .executableTarget(name: "decode-bench", dependencies: ["CardReading"], path: "Benchmarks/decode-bench"),
-        .executableTarget(name: "api-bench", dependencies: ["GiftbridgeClient"], path: "Benchmarks/api-bench"),
-        .executableTarget(name: "connector-bench", dependencies: [
-            "Connectors", "ConnectorSimulators", "ConnectorCore", "Ledger", "CardReading", "GiftbridgeClient",
-            .product(name: "AsyncHTTPClient", package: "async-http-client"),
-        ], path: "Benchmarks/connector-bench"),
 
         // Tests beside each module; TestSupport holds real kernel objects (pty, TCP, datagram).
         .target(name: "TestSupport", path: "Tests/TestSupport"),

@@ -71,11 +71,10 @@ struct ConnectorBench {
         let connectorRedeem = try await measure { _ = try await ledger.execute(.redeem(card, amount: 1, tip: 0), context: OperationContext()) }
         await transport.shutdown()
 
-        // 3. Through giftbridged (built beside this binary) on its Unix socket.
+        // 3. Through giftbridged ($GIFTBRIDGED, which Benchmarks/connectors sets) on its Unix socket.
         var daemonBalance: [Double]?
         var daemonRedeem: [Double]?
-        let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
-        let daemonPath = (exe as NSString).deletingLastPathComponent + "/giftbridged"
+        let daemonPath = ProcessInfo.processInfo.environment["GIFTBRIDGED"] ?? ""
         if FileManager.default.isExecutableFile(atPath: daemonPath) {
             let config = """
                 ledger:
