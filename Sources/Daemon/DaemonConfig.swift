@@ -198,6 +198,8 @@ public struct DaemonConfig: Sendable {
     public var logLevel: Logger.Level
     /// The configuration file that was read, if any.
     public var configFile: String?
+    /// The receipts' layouts: the built-in templates, or the shop's (`receipts.templates.<kind>`).
+    public var receiptTemplates = ReceiptTemplates.builtIn
 
     public static let defaultConfigFile = DefaultPaths.configFile
     public static let defaultSocket = DefaultPaths.socket
@@ -225,6 +227,7 @@ enum ConfigSchema {
         "ledger.zmyle.base-url": .scalar, "ledger.zmyle.credentials-file": .scalar, "ledger.zmyle.credentials-env": .scalar,
         "ledger.zmyle.connect-timeout-ms": .scalar, "ledger.zmyle.read-timeout-ms": .scalar,
         "shop.name": .scalar, "shop.header": .list, "shop.footer": .list, "shop.terminal": .scalar, "shop.locale": .scalar,
+        "receipts.templates.balance": .scalar, "receipts.templates.transaction": .scalar, "receipts.templates.hold": .scalar,
         "printer.target": .scalar, "printer.profile": .scalar, "printer.connect-timeout-ms": .scalar,
         "swipe.action": .scalar,
         "log.level": .scalar,
@@ -486,6 +489,7 @@ extension DaemonConfig {
                 target: target, profile: profile,
                 connectTimeoutMs: Int32(try int("printer.connect-timeout-ms", default: 3000, range: 100...60_000)))
         }
+        config.receiptTemplates = try receiptTemplates(string, shop: config.shop, profile: config.printer?.profile ?? .generic80mm)
 
         for id in readerIds {
             let k = "readers.\(id)."
