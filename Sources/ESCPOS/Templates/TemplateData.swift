@@ -53,8 +53,7 @@ extension ReceiptDocument {
     /// breaks as spaces, card numbers masked, statuses and titles in the locale's words, and an
     /// optional value left out when absent (an empty QR text too).
     func templateData(shop: ReceiptShop, locale: ReceiptLocale) -> [String: Any] {
-        var labels: [String: Any] = [:]
-        for label in ReceiptLabel.allCases { labels[label.rawValue] = templateText(locale.label(label)) }
+        let labels = Self.labelData[locale.identifier] ?? Self.labels(locale)
         var shopData: [String: Any] = [
             "name": templateText(shop.name), "header": shop.headerLines.map(templateText), "footer": shop.footerLines.map(templateText), "logo": shop.logo != nil,
         ]
@@ -89,6 +88,15 @@ extension ReceiptDocument {
             put("printedAt", h.printedAt)
         }
         return d
+    }
+
+    /// `labels.*` of each locale, made once.
+    static let labelData = Dictionary(uniqueKeysWithValues: ReceiptLocale.all.map { ($0.identifier, labels($0)) })
+
+    static func labels(_ locale: ReceiptLocale) -> [String: String] {
+        var labels: [String: String] = [:]
+        for label in ReceiptLabel.allCases { labels[label.rawValue] = templateText(locale.label(label)) }
+        return labels
     }
 
     /// Example data for designing a template without a printer or a ledger: every optional
