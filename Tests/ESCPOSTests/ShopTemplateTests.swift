@@ -278,6 +278,17 @@ func occurrences(of needle: [UInt8], in bytes: [UInt8]) -> Int {
         for tag in ["{{#", "{{^", "{{/", "{{!", "uppercased("] { #expect(source.contains(tag)) }
     }
 
+    /// The example of docs/receipt-templates.md reads and renders too.
+    @Test func theDocsExampleReads() throws {
+        let docs = try String(contentsOfFile: everyElementTemplatePath.replacingOccurrences(of: "examples/receipt-every-element.receipt", with: "receipt-templates.md"), encoding: .utf8)
+        let example = try #require(docs.components(separatedBy: "## An example\n\n```\n").last?.components(separatedBy: "```").first)
+        let t = try ReceiptTemplate(example, kind: .balance)
+        var shop = ReceiptShop.example
+        shop.logo = try Bitmap(width: 16, height: 16)
+        let text = printedText(t.encodeReporting(.example(.balance), shop: shop, profile: .generic80mm).bytes, profile: .generic80mm)
+        #expect(text.contains("Example Shop") && text.contains("Thank you!"))
+    }
+
     @Test(arguments: [PrinterProfile.generic80mm, .generic58mm, .starESCPOS])
     func itRendersToTheBytesItSays(_ profile: PrinterProfile) throws {
         var shop = ReceiptShop.example
@@ -310,5 +321,46 @@ func occurrences(of needle: [UInt8], in bytes: [UInt8]) -> Int {
             let readings = Set(String(decoding: out, as: UTF8.self).split(separator: "\n").map(String.init))
             #expect(readings == ["QR-Code:https://example.com/gc/0000", "CODE-128:GC-4821"], "\(profile.name)")
         }
+    }
+}
+
+/// Random templates from the markup's own pieces: each is read or refused with a line inside the
+/// text, and whatever is read renders (with hostile values) without a crash.
+@Suite struct TemplateRobustnessTests {
+    static let pieces = [
+        "{{", "}}", "{{{", "}}}", "{{#tip}}", "{{/tip}}", "{{^qr}}", "{{/qr}}", "{{#shop.header}}", "{{/shop.header}}", "{{.}}",
+        "{{amount}}", "{{shop.name}}", "{{uppercased(title)}}", "{{!", "{{>", "row:", "row", "|", "qr", "qr:", "code128:", "code128",
+        "size=99", "size=3", "level=H", "hri=none", "height=0", "left", "center", "bold", "double", "rule", "blank", "logo", "feed",
+        "255", "cut", "partial", ":", " ", " ", "x", "é", "€", "#", "\n", "\n", "\n", "\r\n", "\t", "{{#qr}}",
+    ]
+
+    @Test func randomTemplatesAreReadOrRefusedAndNeverCrash() {
+        var rng = SeededGenerator(seed: 16)
+        let hostile = "a\nb\u{1B}c|d{{e}}\u{0}f" + String(repeating: "é", count: 300)
+        var shop = ReceiptShop(name: hostile, headerLines: [hostile, ""], footerLines: [hostile], terminal: hostile)
+        shop.logo = try? Bitmap(width: 8, height: 8)
+        var read = 0
+        for _ in 0..<3000 {
+            var text = ""
+            for _ in 0..<Int.random(in: 1...30, using: &rng) { text += Self.pieces.randomElement(using: &rng)! }
+            let lineCount = text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" }).count
+            for kind in ReceiptTemplate.Kind.allCases {
+                do {
+                    let t = try ReceiptTemplate(text, kind: kind)
+                    read += 1
+                    let doc: ReceiptDocument = switch kind {
+                    case .balance: .balance(.init(maskedCardNumber: hostile, balance: hostile, cardStatus: hostile, printedAt: hostile, qr: hostile))
+                    case .transaction: .transaction(.init(kind: hostile, transactionId: hostile, maskedCardNumber: hostile, amount: hostile, tip: hostile, newBalance: hostile, reference: hostile, printedAt: hostile, qr: hostile))
+                    case .hold: .hold(.init(holdId: hostile, maskedCardNumber: hostile, amount: hostile, status: hostile, printedAt: hostile))
+                    }
+                    let bytes = t.encodeReporting(doc, shop: shop, profile: .generic58mm).bytes
+                    #expect(bytes.starts(with: [0x1B, 0x40]))
+                } catch {
+                    #expect((1...max(lineCount, 1)).contains(error.line), "\(error) in \(text.debugDescription)")
+                    #expect(error.column >= 1)
+                }
+            }
+        }
+        #expect(read > 100)
     }
 }
