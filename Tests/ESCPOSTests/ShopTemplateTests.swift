@@ -60,7 +60,10 @@ func occurrences(of needle: [UInt8], in bytes: [UInt8]) -> Int {
             #expect(e == ReceiptTemplateError(line: line, column: column, problem), "\(text.prefix(40))")
             #expect(e?.description.hasPrefix("line \(line), column \(column): ") == true)
         }
-        #expect(error("left: {{shop.nmae}}\n")?.description.contains("unknown placeholder 'shop.nmae'; the balance receipt has ") == true)
+        #expect(error("left: {{shop.nmae}}\n")?.description == "line 1, column 7: unknown placeholder 'shop.nmae' (did you mean 'shop.name'?); the balance receipt has "
+            + "balance, cardStatus, locale, maskedCardNumber, printedAt, qr, shop, shop.footer, shop.header, shop.logo, shop.name, shop.terminal and labels.NAME (docs/receipt-templates.md)")
+        #expect(error("left: {{labels.tipp}}\n", .transaction)?.description.contains("(did you mean 'labels.tip'?)") == true)
+        #expect(error("left: {{zzzz}}\n")?.description.contains("did you mean") == false)
     }
 
     @Test func commentsBlankLinesAndLineEndsAreNotDirectives() throws {

@@ -161,7 +161,8 @@ public struct ReceiptTemplateError: Error, Equatable, Sendable, CustomStringConv
         case .rowNeedsTwoColumns: "row needs a left and a right part apart by one '|': 'row: {{labels.amount}} | {{amount}}'"
         case .placeholderInDirective: "placeholders and sections go after the ':'; to make a whole line optional, put {{#name}} and {{/name}} on lines of their own"
         case .unknownPlaceholder(let n, let k):
-            "unknown placeholder '\(n)'; the \(k.rawValue) receipt has \(k.names.keys.sorted().joined(separator: ", "))"
+            "unknown placeholder '\(n)'" + (k.closestName(to: n).map { " (did you mean '\($0)'?)" } ?? "")
+                + "; the \(k.rawValue) receipt has \(k.names.keys.filter { !$0.hasPrefix("labels") }.sorted().joined(separator: ", ")) and labels.NAME (docs/receipt-templates.md)"
         case .unsupportedTag(let t): "'\(t)' is not supported in receipt templates (no partials, delimiter changes, pragmas or blocks)"
         case .unterminatedTag: "'{{' without its closing '}}'"
         case .emptyTag: "an empty placeholder '{{}}'"

@@ -39,6 +39,29 @@ extension ReceiptTemplate.Kind {
     }
 }
 
+extension ReceiptTemplate.Kind {
+    /// The name a misspelt one most likely meant: at most two letters added, dropped or changed.
+    func closestName(to name: String) -> String? {
+        let wanted = Array(name.lowercased())
+        var best: (String, Int)?
+        for candidate in names.keys.sorted() {
+            let d = editDistance(wanted, Array(candidate.lowercased()))
+            if d <= 2, d < best?.1 ?? Int.max { best = (candidate, d) }
+        }
+        return best?.0
+    }
+
+    private func editDistance(_ a: [Character], _ b: [Character]) -> Int {
+        var previous = Array(0...b.count)
+        for (i, x) in a.enumerated() {
+            var row = [i + 1]
+            for (j, y) in b.enumerated() { row.append(min(previous[j + 1] + 1, row[j] + 1, previous[j] + (x == y ? 0 : 1))) }
+            previous = row
+        }
+        return previous[b.count]
+    }
+}
+
 extension ReceiptDocument {
     public var kind: ReceiptTemplate.Kind {
         switch self {
