@@ -43,7 +43,7 @@ public enum ReceiptDocument: Sendable, Equatable {
     case transaction(TransactionData)
     case hold(HoldData)
 
-    public static let templates = ["balance", "transaction", "hold"]
+    public static let templates = ReceiptTemplate.Kind.allCases.map(\.rawValue)
 
     /// The data fields a template takes (its JSON keys).
     public static func fields(of template: String) -> [String]? {

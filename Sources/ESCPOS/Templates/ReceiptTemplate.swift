@@ -77,7 +77,7 @@ public struct ReceiptTemplate: Sendable {
             }
             let (directive, arguments) = try Directive.parse(line, line: number, tags: tags)
             directives[number] = directive
-            prepared.append(Self.marker(number) + arguments.joined(separator: String(Self.separator)))
+            prepared.append(Self.marker(number) + arguments.joined(separator: Self.separator))
         }
         if let unclosed = open.last {
             throw ReceiptTemplateError(line: unclosed.line, column: unclosed.column, .unclosedSection(unclosed.name))
@@ -96,22 +96,23 @@ public struct ReceiptTemplate: Sendable {
     /// Renders the template's lines for `data`: (source line, arguments) per printed line.
     func lines(_ data: [String: Any]) -> [(line: Int, directive: Directive, arguments: [String])] {
         var out: [(line: Int, directive: Directive, arguments: [String])] = []
-        for rendered in mustache.render(data).split(separator: "\n") {
-            // Blank and comment lines have no marker. (Control characters are graphemes of their own.)
-            guard rendered.first == Self.markerStart, let end = rendered.firstIndex(of: Self.markerEnd),
-                  let number = Int(rendered[rendered.index(after: rendered.startIndex)..<end]), let directive = directives[number]
-            else { continue }
-            let arguments = rendered[rendered.index(after: end)...].split(separator: Self.separator, omittingEmptySubsequences: false)
-            out.append((number, directive, arguments.map(String.init)))
+        // On UTF-8 bytes: the markers are ASCII control bytes, which no multi-byte character holds.
+        let text = mustache.render(data)
+        for rendered in text.utf8.split(separator: 0x0A) {
+            // Blank and comment lines have no marker.
+            guard rendered.first == 0x01, let end = rendered.firstIndex(of: 0x02) else { continue }
+            var number = 0
+            for digit in rendered[rendered.index(after: rendered.startIndex)..<end] { number = number * 10 + Int(digit) - 0x30 }
+            guard let directive = directives[number] else { continue }
+            let arguments = rendered[rendered.index(after: end)...].split(separator: 0x1F, omittingEmptySubsequences: false)
+            out.append((number, directive, arguments.map { String(decoding: $0, as: UTF8.self) }))
         }
         return out
     }
 
     // Each directive line starts with U+0001 line U+0002 and its arguments are apart by U+001F:
     // control characters, which no value and no template line can hold.
-    static let markerStart: Character = "\u{01}"
-    static let markerEnd: Character = "\u{02}"
-    static let separator: Character = "\u{1F}"
+    static let separator = "\u{1F}"
     static func marker(_ line: Int) -> String { "\u{01}\(line)\u{02}" }
 }
 

@@ -156,9 +156,8 @@ func templateText(_ value: String) -> String {
     return String(out)
 }
 
+/// Unicode's control characters (Cc: U+0000–001F, U+007F–009F) and the line and paragraph
+/// separators (U+2028, U+2029).
 private func isLineOrControl(_ s: Unicode.Scalar) -> Bool {
-    switch s.properties.generalCategory {
-    case .control, .lineSeparator, .paragraphSeparator: true
-    default: false
-    }
+    s.value < 0x20 || (0x7F...0x9F).contains(s.value) || s.value == 0x2028 || s.value == 0x2029
 }
