@@ -34,6 +34,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
     ],
     targets: [
         // System libraries (Debian -dev packages).
@@ -43,7 +44,8 @@ let package = Package(
 
         // Pure cores: no I/O.
         .target(name: "CardReading"),
-        .target(name: "ESCPOS"),
+        // Receipts, shop templates (Mustache placeholders and sections), the printer's bytes.
+        .target(name: "ESCPOS", dependencies: ["CardReading", .product(name: "Mustache", package: "swift-mustache")]),
         .target(name: "Ledger", dependencies: ["CardReading"]),
         // Remote ledgers: vendor request/response mapping and the outbox's state machine.
         .target(name: "ConnectorCore", dependencies: ["Ledger", "CardReading", "ExactJSON"]),

@@ -215,17 +215,21 @@ final class CardPipeline: Sendable {
             maskedCardNumber: state.maskedNumber, balance: config.shop.locale.money(state.balance),
             cardStatus: state.status == .active ? nil : state.status.rawValue,
             printedAt: Self.receiptDate(config.shop.locale), terminal: config.shop.terminal)
-        guard let id = spooler.submit(bytes(of: receipt.encodeReporting(profile: spooler.config.profile, locale: config.shop.locale)), kind: "balance") else {
+        guard let id = spooler.submit(bytes(of: receipt.encodeReporting(profile: spooler.config.profile, locale: config.shop.locale, template: config.receiptTemplates.balance)), kind: "balance") else {
             logger.error("print queue full; balance receipt dropped")
             return nil
         }
         return id
     }
 
-    /// A receipt's bytes; the characters the printer has no code page for are logged.
+    /// A receipt's bytes; the characters the printer has no code page for are logged, and so are
+    /// the QR codes and barcodes a shop template's data could not print.
     func bytes(of receipt: EncodedReceipt) -> [UInt8] {
         if !receipt.replaced.isEmpty {
             logger.notice("receipt characters the printer has no code page for, printed as ASCII", metadata: ["replaced": "\(receipt.replacementNote)"])
+        }
+        for problem in receipt.problems {
+            logger.warning("receipt template: a symbol was left out", metadata: ["problem": "\(problem)"])
         }
         return receipt.bytes
     }

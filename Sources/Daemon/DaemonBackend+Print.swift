@@ -29,7 +29,7 @@ extension DaemonBackend {
             kind = "raw"
         } else {
             let document = try await document(for: request)
-            bytes = pipeline.bytes(of: document.encodeReporting(shop: receiptShop, profile: spooler.config.profile, locale: config.shop.locale))
+            bytes = pipeline.bytes(of: document.encodeReporting(shop: receiptShop, profile: spooler.config.profile, locale: config.shop.locale, templates: config.receiptTemplates))
             kind = request.template ?? "receipt"
         }
         guard let id = spooler.submit(bytes, kind: kind) else {

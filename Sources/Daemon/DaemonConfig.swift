@@ -200,6 +200,8 @@ public struct DaemonConfig: Sendable {
     public var logLevel: Logger.Level
     /// The configuration file that was read, if any.
     public var configFile: String?
+    /// The receipts' layouts: the built-in templates, or the shop's (`receipts.templates.<kind>`).
+    public var receiptTemplates = ReceiptTemplates.builtIn
 
     public static let defaultConfigFile = DefaultPaths.configFile
     public static let defaultSocket = DefaultPaths.socket
@@ -227,6 +229,7 @@ enum ConfigSchema {
         "ledger.zmyle.base-url": .scalar, "ledger.zmyle.credentials-file": .scalar, "ledger.zmyle.credentials-env": .scalar,
         "ledger.zmyle.connect-timeout-ms": .scalar, "ledger.zmyle.read-timeout-ms": .scalar,
         "shop.name": .scalar, "shop.header": .list, "shop.footer": .list, "shop.terminal": .scalar, "shop.locale": .scalar,
+        "receipts.templates.balance": .scalar, "receipts.templates.transaction": .scalar, "receipts.templates.hold": .scalar,
         "printer.target": .scalar, "printer.profile": .scalar, "printer.connect-timeout-ms": .scalar,
         "printer.drawer.pin": .scalar, "printer.drawer.pulse-ms": .scalar, "printer.drawer.open-when": .scalar,
         "swipe.action": .scalar,
@@ -497,6 +500,7 @@ extension DaemonConfig {
             config.printer?.drawer = CashDrawer(
                 pin: pin, onMs: try int("printer.drawer.pulse-ms", default: 100, range: CashDrawer.pulseRange), openWhenHigh: openWhen == "high")
         }
+        config.receiptTemplates = try receiptTemplates(string, shop: config.shop, profile: config.printer?.profile ?? .generic80mm)
 
         for id in readerIds {
             let k = "readers.\(id)."

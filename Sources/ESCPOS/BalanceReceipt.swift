@@ -27,46 +27,15 @@ public struct BalanceReceipt: Sendable, Equatable {
     }
 
     /// The receipt's bytes, labelled in `locale`'s language.
-    public func encode(profile: PrinterProfile, locale: ReceiptLocale = .default) -> [UInt8] {
-        encodeReporting(profile: profile, locale: locale).bytes
+    public func encode(profile: PrinterProfile, locale: ReceiptLocale = .default, template: ReceiptTemplate = .builtIn(.balance)) -> [UInt8] {
+        encodeReporting(profile: profile, locale: locale, template: template).bytes
     }
 
-    /// The bytes and the characters the profile could not print as they are.
-    public func encodeReporting(profile: PrinterProfile, locale: ReceiptLocale = .default) -> EncodedReceipt {
-        let l = locale.label
-        var w = ESCPOSWriter(profile: profile)
-        w.initialize()
-        w.align(.center)
-        w.bold(true)
-        w.size(width: 2, height: 2)
-        w.line(shopName)
-        w.size()
-        w.bold(false)
-        for line in headerLines { w.line(line) }
-        w.line()
-        w.bold(true)
-        w.line(l(.balanceTitle))
-        w.bold(false)
-        w.align(.left)
-        w.line(String(repeating: "-", count: profile.columns))
-        w.columns(l(.card), maskedCardNumber)
-        if let cardStatus { w.columns(l(.status), locale.cardStatus(cardStatus)) }
-        w.columns(l(.date), printedAt)
-        if let terminal { w.columns(l(.terminal), terminal) }
-        w.line(String(repeating: "-", count: profile.columns))
-        w.bold(true)
-        w.size(width: 1, height: 2)
-        w.columns(l(.balance), balance)
-        w.size()
-        w.bold(false)
-        if !footerLines.isEmpty {
-            w.line()
-            w.align(.center)
-            for line in footerLines { w.line(line) }
-            w.align(.left)
-        }
-        w.feed(lines: 3)
-        w.cut(.full)
-        return EncodedReceipt(bytes: w.bytes, replaced: w.replaced)
+    /// The bytes and the characters the profile could not print as they are: the balance
+    /// receipt of ``ReceiptDocument`` (its `balance` template, by default the built-in one).
+    public func encodeReporting(profile: PrinterProfile, locale: ReceiptLocale = .default, template: ReceiptTemplate = .builtIn(.balance)) -> EncodedReceipt {
+        let shop = ReceiptShop(name: shopName, headerLines: headerLines, footerLines: footerLines, terminal: terminal)
+        let document = ReceiptDocument.balance(.init(maskedCardNumber: maskedCardNumber, balance: balance, cardStatus: cardStatus, printedAt: printedAt))
+        return template.encodeReporting(document, shop: shop, profile: profile, locale: locale)
     }
 }

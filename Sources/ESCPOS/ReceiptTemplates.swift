@@ -43,7 +43,7 @@ public enum ReceiptDocument: Sendable, Equatable {
     case transaction(TransactionData)
     case hold(HoldData)
 
-    public static let templates = ["balance", "transaction", "hold"]
+    public static let templates = ReceiptTemplate.Kind.allCases.map(\.rawValue)
 
     /// The data fields a template takes (its JSON keys).
     public static func fields(of template: String) -> [String]? {
@@ -205,62 +205,16 @@ public enum ReceiptDocument: Sendable, Equatable {
         }
     }
 
-    /// The ESC/POS bytes of this receipt for `shop` on `profile`, labelled in `locale`'s language.
-    public func encode(shop: ReceiptShop, profile: PrinterProfile, locale: ReceiptLocale = .default) -> [UInt8] {
-        encodeReporting(shop: shop, profile: profile, locale: locale).bytes
+    /// The ESC/POS bytes of this receipt for `shop` on `profile`, labelled in `locale`'s language,
+    /// laid out by its kind's template of `templates` (the built-in ones by default).
+    public func encode(shop: ReceiptShop, profile: PrinterProfile, locale: ReceiptLocale = .default, templates: ReceiptTemplates = .builtIn) -> [UInt8] {
+        encodeReporting(shop: shop, profile: profile, locale: locale, templates: templates).bytes
     }
 
     /// The bytes, and the characters no code page of the profile holds (printed in their ASCII
     /// form, see `ESCPOSWriter.replaced`).
-    public func encodeReporting(shop: ReceiptShop, profile: PrinterProfile, locale: ReceiptLocale = .default) -> EncodedReceipt {
-        var w = ESCPOSWriter(profile: profile)
-        let l = locale.label
-        w.initialize()
-        w.shopHeader(shop)
-        switch self {
-        case .balance(let d):
-            w.title(l(.balanceTitle))
-            w.rule()
-            w.columns(l(.card), d.maskedCardNumber)
-            if let s = d.cardStatus { w.columns(l(.status), locale.cardStatus(s)) }
-            w.columns(l(.date), d.printedAt)
-            if let t = shop.terminal { w.columns(l(.terminal), t) }
-            w.rule()
-            w.emphasised(l(.balance), d.balance)
-            w.qrLine(d.qr)
-        case .transaction(let d):
-            w.title(d.title(in: locale))
-            w.rule()
-            w.columns(l(.card), d.maskedCardNumber)
-            if let from = d.fromCard { w.columns(l(.fromCard), from) }
-            w.columns(l(.transaction), d.transactionId)
-            if let a = d.authCode { w.columns(l(.authCode), a) }
-            if let r = d.reference { w.columns(l(.reference), r) }
-            w.columns(l(.date), d.printedAt)
-            if let t = shop.terminal { w.columns(l(.terminal), t) }
-            w.rule()
-            if let p = d.previousBalance { w.columns(l(.previousBalance), p) }
-            w.columns(l(.amount), d.amount)
-            if let tip = d.tip { w.columns(l(.tip), tip) }
-            w.rule()
-            w.emphasised(l(.balance), d.newBalance)
-            w.qrLine(d.qr)
-        case .hold(let d):
-            w.title(l(.holdTitle))
-            w.rule()
-            w.columns(l(.card), d.maskedCardNumber)
-            w.columns(l(.hold), d.holdId)
-            w.columns(l(.status), locale.holdStatus(d.status))
-            if let e = d.expiresAt { w.columns(l(.expires), e) }
-            w.columns(l(.date), d.printedAt)
-            if let t = shop.terminal { w.columns(l(.terminal), t) }
-            w.rule()
-            w.emphasised(l(.held), d.amount)
-        }
-        w.shopFooter(shop)
-        w.feed(lines: 3)
-        w.cut(.full)
-        return EncodedReceipt(bytes: w.bytes, replaced: w.replaced)
+    public func encodeReporting(shop: ReceiptShop, profile: PrinterProfile, locale: ReceiptLocale = .default, templates: ReceiptTemplates = .builtIn) -> EncodedReceipt {
+        templates[kind].encodeReporting(self, shop: shop, profile: profile, locale: locale)
     }
 }
 
@@ -268,6 +222,15 @@ public enum ReceiptDocument: Sendable, Equatable {
 public struct EncodedReceipt: Sendable, Equatable {
     public var bytes: [UInt8]
     public var replaced: [Unicode.Scalar]
+    /// QR codes and barcodes a template's data could not print, left out of the receipt (each
+    /// naming its template line).
+    public var problems: [ReceiptTemplateError]
+
+    public init(bytes: [UInt8], replaced: [Unicode.Scalar], problems: [ReceiptTemplateError] = []) {
+        self.bytes = bytes
+        self.replaced = replaced
+        self.problems = problems
+    }
 
     /// "ő → o, ş → s" for a preview's or a log's note; empty when nothing was replaced.
     public var replacementNote: String {
@@ -291,57 +254,6 @@ extension ReceiptLocale {
     /// A hold status (`NEEDS_CONFIRMATION`) in the locale's words; an unknown one in lower case.
     public func holdStatus(_ status: String) -> String {
         Self.holdStatusLabels[status.uppercased()].map(label) ?? status.replacingUnderscores()
-    }
-}
-
-extension ESCPOSWriter {
-    mutating func shopHeader(_ shop: ReceiptShop) {
-        if let logo = shop.logo { image(logo, align: .center) }
-        align(.center)
-        bold(true)
-        size(width: 2, height: 2)
-        line(shop.name)
-        size()
-        bold(false)
-        for l in shop.headerLines { line(l) }
-        line()
-        align(.left)
-    }
-
-    mutating func shopFooter(_ shop: ReceiptShop) {
-        guard !shop.footerLines.isEmpty else { return }
-        line()
-        align(.center)
-        for l in shop.footerLines { line(l) }
-        align(.left)
-    }
-
-    mutating func title(_ text: String) {
-        align(.center)
-        bold(true)
-        line(text)
-        bold(false)
-        align(.left)
-    }
-
-    mutating func rule() { line(String(repeating: "-", count: profile.columns)) }
-
-    /// A label and amount in bold, double height: the figure the customer looks for.
-    mutating func emphasised(_ label: String, _ value: String) {
-        bold(true)
-        size(width: 1, height: 2)
-        columns(label, value)
-        size()
-        bold(false)
-    }
-
-    mutating func qrLine(_ text: String?) {
-        guard let text, !text.isEmpty else { return }
-        line()
-        align(.center)
-        // Too long for a QR code: leave it out rather than fail the receipt.
-        try? qr(text, size: 6, errorCorrection: .medium)
-        align(.left)
     }
 }
 

@@ -59,18 +59,7 @@ struct EmuposTests {
         throw TestFailure("emupos finished \(receipts().count) of \(count) receipts")
     }
 
-    func zbar(_ png: String) throws -> [String] {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/zbarimg")
-        p.arguments = ["-q", "--raw", png]
-        let out = Pipe()
-        p.standardOutput = out
-        p.standardError = FileHandle.nullDevice
-        try p.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return String(decoding: data, as: UTF8.self).split(separator: "\n").map(String.init)
-    }
+    func zbar(_ png: String) throws -> [String] { try zbarReadings(png, raw: true) }
 
     @Test func receiptsPrintWithEuroQRAndBarcodeAndPaperOutLosesNothing() throws {
         let before = receipts().count
@@ -133,6 +122,64 @@ struct EmuposTests {
         #expect(json(try events.next("drawer.closed", timeout: 10).data)["state"] as? String == "closed")
         let printers = json(try client.get("/v1/printers").text)["printers"] as? [[String: Any]]
         #expect((printers?.first?["drawer"] as? [String: Any])?["state"] as? String == "closed")
+        #expect(try daemon.terminate().status == 0)
+    }
+
+    /// `shop.locale: de-DE`: a sale booked through the API prints in German through the
+    /// emulator, the built-in balance slip and a shop template (docs/examples/receipt-every-element.receipt,
+    /// `receipts.templates.transaction`), and the emulator's text and image read back.
+    @Test func aGermanReceiptPrintsAndReadsBack() throws {
+        let before = receipts().count
+        let dir = try TemporaryDirectory()
+        let socket = dir.file("s/api.sock")
+        try """
+            shop:
+              name: Bäckerei Müller
+              header: [Große Straße 5]
+              footer: [Schönen Tag!]
+              locale: de-DE
+            printer:
+              profile: epson-tm-t20iii
+            receipts:
+              templates:
+                transaction: \(everyElementTemplate)
+
+            """.write(toFile: dir.file("c.yaml"), atomically: true, encoding: .utf8)
+        let daemon = try DaemonProcess(arguments: [
+            "--demo", "--config", dir.file("c.yaml"), "--state-dir", dir.file("s"), "--printer", "tcp://127.0.0.1:\(env["TCP_PORT"] ?? "0")",
+        ], dir: dir)
+        try daemon.waitUntilReady()
+        let events = EventRecorder(socket: socket)
+        try events.waitUntilOpen()
+        let client = UnixHTTPClient(socketPath: socket)
+        func post(_ path: String, _ body: String) throws -> [String: Any] {
+            let r = try client.post(path, json: Array(body.utf8))
+            #expect(r.status < 300, "\(path): \(r.status) \(r.text)")
+            return json(r.text)
+        }
+        _ = try post("/v1/cards", #"{"number":"7777000011114444","status":"inactive"}"#)
+        let sold = try post("/v1/gift/sell", #"{"cardInfo":{"printedCardNumber":"7777000011114444"},"amount":1250}"#)
+        let id = try #require(sold["transactionId"] as? Int)
+
+        // The sale's receipt, from the ledger, in the shop's template.
+        _ = try post("/v1/print", #"{"template":"transaction","transactionId":\#(id)}"#)
+        try events.next("print.done", timeout: 20)
+        // The balance slip, in the built-in template.
+        _ = try post("/v1/print", #"{"template":"balance","cardInfo":{"printedCardNumber":"7777000011114444"}}"#)
+        try events.next("print.done", timeout: 20)
+        let done = try waitForReceipts(before + 2)
+        let sale = try String(contentsOfFile: done[before] + ".txt", encoding: .utf8)
+        let slip = try String(contentsOfFile: done[before + 1] + ".txt", encoding: .utf8)
+        func euros(_ text: String) -> Bool { text.contains("12,50\u{00A0}€") || text.contains("12,50 €") }
+        for word in ["Bäckerei Müller", "Große Straße 5", "Geschenkkarte verkauft", "KARTE", "777700******4444", "Buchung", "Betrag", "Guthaben", "Schönen Tag!"] {
+            #expect(sale.contains(word), "\(word): \(sale)")
+        }
+        #expect(euros(sale), "\(sale)")
+        #expect(try zbar(done[before] + ".png").contains { $0.hasSuffix("GC-\(id)") })
+        for word in ["Guthaben Geschenkkarte", "Karte", "Datum", "Guthaben", "Schönen Tag!"] {
+            #expect(slip.contains(word), "\(word): \(slip)")
+        }
+        #expect(euros(slip), "\(slip)")
         #expect(try daemon.terminate().status == 0)
     }
 }

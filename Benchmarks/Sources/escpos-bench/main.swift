@@ -5,8 +5,10 @@ import Foundation
 // §4.4, the same one Benchmarks/python-escpos-receipt.py builds with python-escpos 3.1 (keep the
 // two in step). Benchmarks/receipt-vs-python-escpos runs both and prints the comparison.
 //
-// Usage: escpos-bench [--out FILE] [rounds]
+// Usage: escpos-bench [--out FILE] [--template] [rounds]
 //   --out FILE   write one receipt's bytes to FILE
+//   --template   instead, the daemon's balance receipt (giftbridge-bench's) through its built-in
+//                template (docs/receipt-templates.md): what the template engine costs
 //   rounds       timed rounds of at least one second each (default 5); the median is reported
 //
 // Prints one line: tool=giftbridge config=ESCPOSWriter receipts_per_s=… us_per_receipt=… bytes=…
@@ -80,25 +82,36 @@ func receipt() -> [UInt8] {
     return w.bytes
 }
 
+/// The balance receipt giftbridge-bench encodes, laid out by the built-in balance template.
+let templated = BalanceReceipt(
+    shopName: "GIFT SHOP", headerLines: ["1 Example Street", "Springfield", "Tel 555-0100"], footerLines: ["Thank you!", "VAT ID DE123456789"],
+    maskedCardNumber: "603571******0000", balance: "€40.00", cardStatus: nil, printedAt: "2026-11-21 10:00", terminal: "T1")
+
 // MARK: - Arguments
 
 var outPath: String?
 var rounds = 5
+var templateFlag = false
 var arguments = CommandLine.arguments.dropFirst()
 while let argument = arguments.popFirst() {
     if argument == "--out", let path = arguments.popFirst() {
         outPath = path
+    } else if argument == "--template" {
+        templateFlag = true
     } else if let n = Int(argument), n > 0 {
         rounds = n
     } else {
-        FileHandle.standardError.write(Data("usage: escpos-bench [--out FILE] [rounds]\n".utf8))
+        FileHandle.standardError.write(Data("usage: escpos-bench [--out FILE] [--template] [rounds]\n".utf8))
         exit(2)
     }
 }
 
 // MARK: - Measurement
 
-let one = receipt()
+let template = templateFlag
+func encode() -> [UInt8] { template ? templated.encode(profile: .epsonTMT88V) : receipt() }
+
+let one = encode()
 if let outPath {
     guard FileManager.default.createFile(atPath: outPath, contents: Data(one)) else {
         FileHandle.standardError.write(Data("cannot write \(outPath)\n".utf8))
@@ -113,7 +126,7 @@ var checksum = 0
 func timed(_ count: Int, _ checksum: inout Int) -> Double {
     let start = ContinuousClock.now
     for _ in 0..<count {
-        let bytes = receipt()
+        let bytes = encode()
         checksum &+= bytes.count &+ Int(bytes[bytes.count / 2])
     }
     let elapsed = ContinuousClock.now - start
@@ -134,7 +147,7 @@ for _ in 0..<rounds {
 let median = rates.sorted()[rates.count / 2]
 
 print(
-    "tool=giftbridge config=ESCPOSWriter receipts_per_s=\(String(format: "%.1f", median))"
+    "tool=giftbridge config=\(template ? "BalanceReceipt-template" : "ESCPOSWriter") receipts_per_s=\(String(format: "%.1f", median))"
         + " us_per_receipt=\(String(format: "%.2f", 1e6 / median)) bytes=\(one.count)"
         + " runs=\(rates.map { String(format: "%.0f", $0) }.joined(separator: ","))"
         + " iterations=\(iterations) checksum=\(checksum)")
