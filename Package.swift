@@ -23,15 +23,19 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
     ],
     targets: [
         // System libraries (Debian -dev packages).
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
         .systemLibrary(name: "CUdev", pkgConfig: "libudev", providers: [.apt(["libudev-dev"])]),
         .systemLibrary(name: "CLibUSB", pkgConfig: "libusb-1.0", providers: [.apt(["libusb-1.0-0-dev"])]),
+        .systemLibrary(name: "CPCSC", pkgConfig: "libpcsclite", providers: [.apt(["libpcsclite-dev"])]),
 
         // Pure cores: no I/O.
         .target(name: "CardReading"),
+        // Contactless cards and wallet passes over APDUs: NDEF Type 2/4, Apple VAS (its crypto by swift-crypto).
+        .target(name: "NFC", dependencies: ["CardReading", .product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "ESCPOS"),
         .target(name: "Ledger", dependencies: ["CardReading"]),
         // Remote ledgers: vendor request/response mapping and the outbox's state machine.
@@ -43,7 +47,7 @@ let package = Package(
 
         // Linux edges.
         .target(name: "Devices", dependencies: [
-            "CardReading", "CUdev", "CLibUSB",
+            "CardReading", "NFC", "CUdev", "CLibUSB", "CPCSC",
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "LedgerSQLite", dependencies: [
@@ -83,7 +87,7 @@ let package = Package(
 
         // The daemon's wiring, and the two executables.
         .target(name: "Daemon", dependencies: [
-            "CardReading", "ESCPOS", "Ledger", "Devices", "LedgerSQLite", "LedgerPostgres", "LocalAPI", "GiftbridgeClient", "PrintQueue", "Connectors", "AsyncWake",
+            "CardReading", "NFC", "ESCPOS", "Ledger", "Devices", "LedgerSQLite", "LedgerPostgres", "LocalAPI", "GiftbridgeClient", "PrintQueue", "Connectors", "AsyncWake",
             .product(name: "Configuration", package: "swift-configuration"),
             .product(name: "Yams", package: "Yams"),
             .product(name: "SystemPackage", package: "swift-system"),
@@ -99,7 +103,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "giftbridge", dependencies: [
-            "GiftbridgeClient", "CardReading", "ESCPOS", "Ledger",
+            "GiftbridgeClient", "CardReading", "NFC", "ESCPOS", "Ledger",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -128,6 +132,7 @@ let package = Package(
         .testTarget(name: "ConnectorCoreTests", dependencies: ["ConnectorCore", "Ledger", "ExactJSON"]),
         .testTarget(name: "ConnectorTests", dependencies: ["Connectors", "ConnectorCore", "ConnectorSimulators", "Ledger", "TestSupport"]),
         .testTarget(name: "CardReadingTests", dependencies: ["CardReading"]),
+        .testTarget(name: "NFCTests", dependencies: ["NFC", "CardReading", .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "ESCPOSTests", dependencies: ["ESCPOS"]),
         .testTarget(name: "LedgerTests", dependencies: ["Ledger", "CardReading"]),
         .testTarget(name: "LedgerStoreTests", dependencies: ["LedgerSQLite", "LedgerPostgres", "Ledger"]),
