@@ -225,17 +225,23 @@ public final class PCSCReader: ReaderLoop, @unchecked Sendable {
         if rc == cpcsc_SCARD_E_NO_SMARTCARD || rc == cpcsc_SCARD_W_REMOVED_CARD { return .failure(.tagRemoved) }
         guard rc == cpcsc_SCARD_S_SUCCESS else { return .failure(.communication("SCardConnect: \(Self.text(rc))")) }
         defer { SCardDisconnect(handle, cpcsc_SCARD_LEAVE_CARD) }
+        let (src, atr) = Self.status(handle)
+        if src == cpcsc_SCARD_W_REMOVED_CARD || src == cpcsc_SCARD_E_NO_SMARTCARD { return .failure(.tagRemoved) }
+        guard src == cpcsc_SCARD_S_SUCCESS else { return .failure(.communication("SCardStatus: \(Self.text(src))")) }
+        let channel = PCSCChannel(context: ctx, readerName: readerName, handle: handle, protocol: proto)
+        defer { channel.wipe() }
+        return reader.read(atr: atr, channel: channel, now: Date())
+    }
+
+    /// SCardStatus of a connected card: its return code and the card's ATR.
+    static func status(_ handle: SCARDHANDLE) -> (rc: LONG, atr: [UInt8]) {
         var atr = [UInt8](repeating: 0, count: 33)
         var atrLength = DWORD(atr.count)
         var nameLength = DWORD(0)
-        var cardState = DWORD(0)
-        var activeProto = DWORD(0)
-        let src = SCardStatus(handle, nil, &nameLength, &cardState, &activeProto, &atr, &atrLength)
-        if src == cpcsc_SCARD_W_REMOVED_CARD || src == cpcsc_SCARD_E_NO_SMARTCARD { return .failure(.tagRemoved) }
-        guard src == cpcsc_SCARD_S_SUCCESS else { return .failure(.communication("SCardStatus: \(Self.text(src))")) }
-        let channel = PCSCChannel(handle: handle, protocol: proto)
-        defer { channel.wipe() }
-        return reader.read(atr: Array(atr.prefix(Int(atrLength))), channel: channel, now: Date())
+        var state = DWORD(0)
+        var proto = DWORD(0)
+        let rc = SCardStatus(handle, nil, &nameLength, &state, &proto, &atr, &atrLength)
+        return (rc, Array(atr.prefix(Int(min(atrLength, 33)))))
     }
 
     static func text(_ rc: LONG) -> String { String(cString: pcsc_stringify_error(rc)) }
@@ -243,13 +249,32 @@ public final class PCSCReader: ReaderLoop, @unchecked Sendable {
 
 /// `SCardTransmit` on a connected card. Its answer buffer is wiped after the read.
 final class PCSCChannel: CardChannel {
+    let context: SCARDCONTEXT
+    let readerName: String
     let handle: SCARDHANDLE
     let pci: UnsafePointer<SCARD_IO_REQUEST>
     private var buffer = [UInt8](repeating: 0, count: 258 + 2)
 
-    init(handle: SCARDHANDLE, protocol proto: DWORD) {
+    init(context: SCARDCONTEXT, readerName: String, handle: SCARDHANDLE, protocol proto: DWORD) {
+        self.context = context
+        self.readerName = readerName
         self.handle = handle
         self.pci = cpcsc_pci(proto)
+    }
+
+    /// After a failed exchange: the card's state as the reader sees it now, or within 500 ms
+    /// (pcscd learns of a removal from the driver a moment later) — one bounded wait, not a poll.
+    func isCardPresent() -> Bool {
+        let rc = PCSCReader.status(handle).rc
+        if rc == cpcsc_SCARD_W_REMOVED_CARD || rc == cpcsc_SCARD_E_NO_SMARTCARD || rc == cpcsc_SCARD_W_RESET_CARD { return false }
+        let name = strdup(readerName)
+        defer { free(name) }
+        var reader = SCARD_READERSTATE()
+        reader.szReader = UnsafePointer(name)
+        reader.dwCurrentState = DWORD(cpcsc_SCARD_STATE_PRESENT)
+        let wait = SCardGetStatusChange(context, 500, &reader, 1)
+        if wait == cpcsc_SCARD_S_SUCCESS { return reader.dwEventState & DWORD(cpcsc_SCARD_STATE_PRESENT) != 0 }
+        return true
     }
 
     func transmit(_ command: [UInt8]) throws(ChannelError) -> [UInt8] {

@@ -5,6 +5,14 @@ import Foundation
 /// out. The PC/SC edge implements it with `SCardTransmit`; a recorded exchange replays it.
 public protocol CardChannel {
     func transmit(_ command: [UInt8]) throws(ChannelError) -> [UInt8]
+    /// Whether the card is still in the field: asked after a failed or garbled exchange, which
+    /// is then reported as the card's removal when it is gone (a reader answers a read of a
+    /// tag that left with an error of its own, or nothing).
+    func isCardPresent() -> Bool
+}
+
+extension CardChannel {
+    public func isCardPresent() -> Bool { true }
 }
 
 public enum ChannelError: Error, Equatable, Sendable {
@@ -108,7 +116,13 @@ public struct ContactlessReader: Sendable {
         do throws(NFCReadError) {
             return .success(try readOrThrow(atr: atr, channel: channel, now: now))
         } catch {
-            return .failure(error)
+            switch error {
+            case .communication, .badAnswer, .ndef(.malformed), .vas(.badAnswer):
+                // A half exchange: the card that left is the likely cause; the reader knows.
+                return .failure(channel.isCardPresent() ? error : .tagRemoved)
+            default:
+                return .failure(error)
+            }
         }
     }
 

@@ -65,6 +65,17 @@ import Testing
         #expect(ContactlessReader().read(atr: t4.atr, channel: t4, now: now) == .failure(.tagRemoved))
     }
 
+    @Test func aGarbledExchangeWithTheCardGoneIsItsRemoval() {
+        let card = SimulatedCard.ntag(NDEF.encode([NDEF.textRecord(String(repeating: "7", count: 60))]))
+        card.silentAfter = 2
+        #expect(ContactlessReader().read(atr: card.atr, channel: card, now: now) == .failure(.badAnswer("an answer of 0 bytes has no status word")))
+        card.presentAfterFailure = false
+        let gone = SimulatedCard.ntag(NDEF.encode([NDEF.textRecord(String(repeating: "7", count: 60))]))
+        gone.silentAfter = 2
+        gone.presentAfterFailure = false
+        #expect(ContactlessReader().read(atr: gone.atr, channel: gone, now: now) == .failure(.tagRemoved))
+    }
+
     @Test func aCardWithNothingToReadIsUnsupported() {
         let card = SimulatedCard(.type4(message: [], maxRead: 0x10), uid: nil)
         #expect(ContactlessReader().read(atr: [0x3B, 0x00], channel: NothingCard(), now: now) == .failure(.unsupportedCard))

@@ -19,6 +19,12 @@ final class SimulatedCard: CardChannel, @unchecked Sendable {
     let uid: [UInt8]?
     /// The card leaves the field after this many commands.
     var removeAfter: Int?
+    /// After this many commands the card answers nothing (0 bytes), as vpcd does for a card that left.
+    var silentAfter: Int?
+    /// What the reader says of the card after a failed exchange.
+    var presentAfterFailure = true
+
+    func isCardPresent() -> Bool { presentAfterFailure }
     private(set) var commands: [[UInt8]] = []
     private var selected: UInt16 = 0
     private var selectedApp: [UInt8] = []
@@ -39,6 +45,7 @@ final class SimulatedCard: CardChannel, @unchecked Sendable {
 
     func transmit(_ c: [UInt8]) throws(ChannelError) -> [UInt8] {
         if let removeAfter, commands.count >= removeAfter { throw .removed }
+        if let silentAfter, commands.count >= silentAfter { return [] }
         commands.append(c)
         let ok: [UInt8] = [0x90, 0x00]
         if c.starts(with: [0xFF, 0xCA, 0x00, 0x00]) { return uid.map { $0 + ok } ?? [0x6A, 0x81] }
