@@ -25,6 +25,51 @@ import TestSupport
         return (p.terminationStatus, text.split(separator: "\n").map { json(String($0)) })
     }
 
+    /// A recorded exchange with an NTAG (as vcard.py's emulation answers), decoded offline.
+    static let ntagLog = """
+        # an NTAG213 with the URI https://shop.example/gc/6035710000000000
+        atr 3B 8F 80 01 80 4F 0C A0 00 00 03 06 03 00 03 00 00 00 00 68
+        > FF CA 00 00 00
+        < 04 A1 B2 C3 D4 E5 F6 90 00
+        > FF B0 00 03 10
+        < E1 10 12 00 03 25 D1 01 21 55 04 73 68 6F 70 2E 90 00
+        > FF B0 00 07 10
+        < 65 78 61 6D 70 6C 65 2F 67 63 2F 36 30 33 35 37 90 00
+        > FF B0 00 0B 10
+        < 31 30 30 30 30 30 30 30 30 30 30 FE 00 00 00 00 90 00
+
+        """
+
+    @Test func anAPDULogIsDecodedOfflineAndMasked() throws {
+        let dir = try TemporaryDirectory()
+        try Self.ntagLog.write(toFile: dir.file("ntag.log"), atomically: true, encoding: .utf8)
+        let (status, lines) = try decode(["--apdu-log", dir.file("ntag.log")])
+        #expect(status == 0)
+        let out = try #require(lines.first)
+        #expect(out["kind"] as? String == "nfc")
+        #expect(out["tagType"] as? String == "type2")
+        #expect(out["uid"] as? String == "************F6")
+        #expect((out["records"] as? [[String: Any]])?.first?["uri"] as? String == "<40 characters>")
+        let card = out["cardInfo"] as? [String: Any]
+        #expect(card?["barcode"] as? String == "https:" + String(repeating: "*", count: 30) + "0000")
+        let text = lines.map { String(describing: $0) }.joined()
+        #expect(!text.contains("6035710000000000") && !text.contains("04A1B2C3D4E5F6"))
+        let (_, revealed) = try decode(["--apdu-log", dir.file("ntag.log"), "--reveal"])
+        #expect(revealed.first?["uid"] as? String == "04A1B2C3D4E5F6")
+
+        // Cut where the tag left: the daemon's typed error, exit 1.
+        let cut = Self.ntagLog.components(separatedBy: "> FF B0 00 07 10")[0] + "!removed\n"
+        try cut.write(toFile: dir.file("cut.log"), atomically: true, encoding: .utf8)
+        let (cutStatus, cutLines) = try decode(["--apdu-log", dir.file("cut.log")])
+        #expect(cutStatus == 1)
+        #expect((cutLines.first?["error"] as? [String: Any])?["code"] as? String == "tag_removed")
+        // Not a log at all.
+        try "hello\n".write(toFile: dir.file("bad.log"), atomically: true, encoding: .utf8)
+        let (badStatus, badLines) = try decode(["--apdu-log", dir.file("bad.log")])
+        #expect(badStatus == 1)
+        #expect((badLines.first?["error"] as? [String: Any])?["code"] as? String == "bad_apdu_log")
+    }
+
     @Test func aPaymentCardIsNeverRevealed() throws {
         let (_, lines) = try decode(["--reveal", "--text", "%B4111111111111111^DOE/JOHN^29121010000?;4111111111111111=29121010000?", "--text", "5555555555554444"])
         let text = lines.map { String(describing: $0) }.joined()
