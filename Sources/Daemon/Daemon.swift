@@ -311,7 +311,10 @@ final class ReaderService: Service, Sendable {
                     return try PCSCReader(
                         name: c.id, settings: .init(namePattern: pcsc.namePattern, exclusive: pcsc.exclusive),
                         reader: pcsc.contactlessReader, onLink: onLink,
-                        deliver: { event in
+                        deliver: { [logger] event in
+                            // From pcscd's word that a card is in the field to the end of its read.
+                            let d = (ContinuousClock.now - event.placed).components
+                            logger.debug("contactless exchange done", metadata: ["reader": "\(c.id)", "ms": "\(d.seconds * 1000 + d.attoseconds / 1_000_000_000_000_000)"])
                             switch event.result {
                             case .success(let read): sink.yield(.read(.nfc(read), reader: c.id))
                             case .failure(let error): sink.yield(.nfcError(error, reader: c.id))

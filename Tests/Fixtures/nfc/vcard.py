@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/python3
 """giftbridge's contactless card emulations for the NFC integration tests.
 
 Each one is a virtual card for vpcd (vsmartcard-vpcd, loaded by pcscd): the card enters the
