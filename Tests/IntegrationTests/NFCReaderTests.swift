@@ -166,6 +166,28 @@ struct NFCReaderTests {
         #expect(!till.events.all.contains { $0.event == "card.read" })
     }
 
+    /// pcscd going away and coming back (as on a restart, or the reader's USB bus reset): the
+    /// reader is reported removed, then attached again, and reads; SIGTERM then ends the
+    /// daemon at once (SCardCancel wakes the reader's wait). Only with the pcscd this suite's
+    /// script started: a system pcscd is not restarted by a test.
+    @Test(.enabled(if: FileManager.default.fileExists(atPath: "/tmp/giftbridge-pcsc/pcscd.pid")))
+    func pcscdRestartsAndTheReaderComesBack() throws {
+        let till = try Till()
+        try VirtualReader.server("stop")
+        let removed = json(try till.events.next("device.removed").data)
+        #expect(removed["reader"] as? String == "nfc")
+        #expect((removed["reason"] as? String)?.hasPrefix("pcscd") == true)
+        try VirtualReader.server("start")
+        try till.events.next("device.added", timeout: 15)
+        let card = try VirtualReader.place(["ntag-uri", "https://shop.example/gc/6035710000000000"])
+        defer { card.remove() }
+        #expect(json(try till.events.next("card.read").data)["maskedCardNumber"] as? String == "603571******0000")
+        let started = Date()
+        let (status, _) = try till.daemon.terminate()
+        #expect(status == 0)
+        #expect(Date().timeIntervalSince(started) < 5)
+    }
+
     @Test func aPaymentCardNumberOnATagGoesNowhere() throws {
         let till = try Till()
         let card = try VirtualReader.place(["type4-text", "4111111111111111"])
@@ -202,6 +224,21 @@ enum VirtualReader {
     }()
 
     static var port: String { String(address?.split(separator: ":").last ?? "35963") }
+
+    /// Runs scripts/pcsc-test-server (`start` or `stop`).
+    static func server(_ command: String) throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let p = Process()
+        p.executableURL = root.appendingPathComponent("scripts/pcsc-test-server")
+        p.arguments = [command]
+        p.standardOutput = FileHandle.nullDevice
+        try p.run()
+        // The script leaves pcscd running in a session of its own; Foundation's wait for the
+        // script's end does not always return then: wait for it directly.
+        var status: Int32 = 0
+        while waitpid(p.processIdentifier, &status, 0) < 0 && errno == EINTR {}
+        guard status == 0 else { throw TestFailure("scripts/pcsc-test-server \(command) exited with status \(status)") }
+    }
 
     /// Runs the emulation script to its end (keygen).
     static func run(_ arguments: [String]) throws {
