@@ -279,10 +279,13 @@ struct Exchange<Channel: CardChannel> {
         throw .badAnswer("the card kept answering 61 XX / 6C XX")
     }
 
-    /// The UID by the reader's GET DATA, or nil when the reader (or card) does not give one.
+    /// The UID by the reader's GET DATA, or nil when the reader (or card) does not give one,
+    /// or gives a random one (ISO/IEC 14443-3: four bytes starting 08 — phones, many bank
+    /// cards), which identifies nothing.
     func uid() throws(NFCReadError) -> [UInt8]? {
         let r = try send(APDU.getUID)
         guard r.isSuccess, (4...10).contains(r.data.count) else { return nil }
+        if r.data.count == 4 && r.data[0] == 0x08 { return nil }
         return r.data
     }
 }

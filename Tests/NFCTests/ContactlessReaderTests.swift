@@ -82,6 +82,14 @@ import Testing
         #expect(ContactlessReader().read(atr: card.atr, channel: card, now: now) == .failure(.ndef(.noMessage)))
     }
 
+    @Test func aRandomUIDIsNoIdentifier() {
+        // A phone without VAS configured, or a card with neither NDEF nor a fixed UID.
+        let phone = SimulatedCard(.phone(passes: [:], tamper: false), uid: [0x08, 0x12, 0x34, 0x56])
+        #expect(ContactlessReader().read(atr: phone.atr, channel: phone, now: now) == .failure(.unsupportedCard))
+        let fixed = SimulatedCard(.phone(passes: [:], tamper: false), uid: [0x04, 0x12, 0x34, 0x56])
+        #expect(ContactlessReader().read(atr: fixed.atr, channel: fixed, now: now) == .success(.tag(TagRead(kind: .other, uid: [0x04, 0x12, 0x34, 0x56], records: []))))
+    }
+
     struct NothingCard: CardChannel {
         func transmit(_ command: [UInt8]) throws(ChannelError) -> [UInt8] { [0x6A, 0x81] }
     }
@@ -91,6 +99,42 @@ import Testing
         #expect(ContactlessReader().read(atr: SimulatedCard.storageATR, channel: Short(), now: now) == .failure(.badAnswer("an answer of 1 bytes has no status word")))
         struct Failing: CardChannel { func transmit(_ command: [UInt8]) throws(ChannelError) -> [UInt8] { throw .failed("SCardTransmit: boom") } }
         #expect(ContactlessReader().read(atr: SimulatedCard.storageATR, channel: Failing(), now: now) == .failure(.communication("SCardTransmit: boom")))
+    }
+
+    /// Answers of random bytes (a seeded generator: the same run each time): every read ends
+    /// in a result or a typed error, never a crash or a loop.
+    @Test func randomAnswersNeverCrashTheReadingLogic() throws {
+        struct SplitMix: RandomNumberGenerator {
+            var state: UInt64
+            mutating func next() -> UInt64 {
+                state &+= 0x9E37_79B9_7F4A_7C15
+                var z = state
+                z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+                z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+                return z ^ (z >> 31)
+            }
+        }
+        final class Noise: CardChannel {
+            var rng: SplitMix
+            var count = 0
+            init(seed: UInt64) { rng = SplitMix(state: seed) }
+            func transmit(_ command: [UInt8]) throws(ChannelError) -> [UInt8] {
+                count += 1
+                let n = Int.random(in: 0...40, using: &rng)
+                var bytes = (0..<n).map { _ in UInt8.random(in: 0...255, using: &rng) }
+                // Mostly success status words, so that the logic goes deep.
+                if n >= 2 && Bool.random(using: &rng) { bytes[n - 2] = 0x90; bytes[n - 1] = 0x00 }
+                return bytes
+            }
+        }
+        let merchant = VASMerchant(passTypeId: "pass.com.example.giftcard", privateKey: P256.KeyAgreement.PrivateKey())
+        let reader = ContactlessReader(merchants: [merchant], vasURL: "https://shop.example/")
+        for seed in 0..<3000 as Range<UInt64> {
+            let noise = Noise(seed: seed)
+            let atr = seed % 2 == 0 ? SimulatedCard.storageATR : SimulatedCard.iso14443_4ATR
+            _ = reader.read(atr: atr, channel: noise, now: now)
+            #expect(noise.count < 400, "seed \(seed): \(noise.count) commands")
+        }
     }
 
     @Test func storageCardATRsArePCSCPart3Ones() {
