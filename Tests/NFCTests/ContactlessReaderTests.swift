@@ -2,6 +2,7 @@ import CardReading
 import Crypto
 import Foundation
 import Testing
+import TestSupport
 @testable import NFC
 
 @Suite struct ContactlessReaderTests {
@@ -104,20 +105,10 @@ import Testing
     /// Answers of random bytes (a seeded generator: the same run each time): every read ends
     /// in a result or a typed error, never a crash or a loop.
     @Test func randomAnswersNeverCrashTheReadingLogic() throws {
-        struct SplitMix: RandomNumberGenerator {
-            var state: UInt64
-            mutating func next() -> UInt64 {
-                state &+= 0x9E37_79B9_7F4A_7C15
-                var z = state
-                z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-                z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-                return z ^ (z >> 31)
-            }
-        }
         final class Noise: CardChannel {
-            var rng: SplitMix
+            var rng: SeededGenerator
             var count = 0
-            init(seed: UInt64) { rng = SplitMix(state: seed) }
+            init(seed: UInt64) { rng = SeededGenerator(seed: seed) }
             func transmit(_ command: [UInt8]) throws(ChannelError) -> [UInt8] {
                 count += 1
                 let n = Int.random(in: 0...40, using: &rng)
