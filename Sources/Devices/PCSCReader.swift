@@ -92,10 +92,14 @@ public final class PCSCReader: ReaderLoop, @unchecked Sendable {
             if let context { _ = SCardCancel(context) }
         }
         wake.signal()
-        if thread != nil {
-            finished.wait()
-            thread = nil
+        guard thread != nil else { return }
+        // SCardCancel ends a wait in progress only: a card being read when stop came is read to
+        // its end, and the thread checks the flag before it waits again — the cancel is repeated
+        // for the moment between that check and the wait.
+        while finished.wait(timeout: .now() + .milliseconds(200)) == .timedOut {
+            lock.withLock { if let context { _ = SCardCancel(context) } }
         }
+        thread = nil
     }
 
     public func retryNow() { wake.signal() }
@@ -179,6 +183,7 @@ public final class PCSCReader: ReaderLoop, @unchecked Sendable {
     private func waitForChange(_ ctx: SCARDCONTEXT, readers: [(name: String, state: DWORD)], pnp: inout DWORD) -> Result<[DWORD], Exit> {
         let names = readers.map { strdup($0.name) } + [strdup("\\\\?PnP?\\Notification")]
         defer { for n in names { free(n) } }
+        if stopping { return .failure(.stopped) }
         var states = names.enumerated().map { i, n in
             var s = SCARD_READERSTATE()
             s.szReader = UnsafePointer(n)
