@@ -25,12 +25,21 @@ struct NFCReaderTests {
         let events: EventRecorder
         let publicKey: String
 
-        init(tolerance: Int = 60) throws {
+        /// `urlOnly`: no merchant, only `vas.url` (URL-only mode).
+        init(tolerance: Int = 60, urlOnly: Bool = false) throws {
             dir = try TemporaryDirectory()
             socket = dir.file("api.sock")
             let key = dir.file("merchant.pem")
             publicKey = dir.file("merchant.pub.pem")
             try VirtualReader.run(["keygen", key, publicKey])
+            let vas = urlOnly ? "      url: https://shop.example/join\n" : """
+                      merchants:
+                        - pass-type-id: pass.com.example.loyalty-other
+                          key-file: \(key)
+                        - pass-type-id: \(NFCReaderTests.passTypeId)
+                          key-file: \(key)
+
+                """
             try """
                 api:
                   socket: \(socket)
@@ -43,12 +52,7 @@ struct NFCReaderTests {
                     reader-name: '^Virtual PCD 00 00$'
                     share: exclusive
                     vas:
-                      merchants:
-                        - pass-type-id: pass.com.example.loyalty-other
-                          key-file: \(key)
-                        - pass-type-id: \(NFCReaderTests.passTypeId)
-                          key-file: \(key)
-                      timestamp-tolerance-seconds: \(tolerance)
+                \(vas)      timestamp-tolerance-seconds: \(tolerance)
                 normalization:
                   rules:
                     - nfc: [uri]
@@ -143,6 +147,15 @@ struct NFCReaderTests {
         let phone = try VirtualReader.place(["phone-empty"])
         defer { phone.remove() }
         let notice = json(try till.events.next("vas.no-pass").data)
+        #expect(notice["reader"] as? String == "nfc")
+        #expect(!till.events.all.contains { $0.event == "card.error" || $0.event == "card.read" })
+    }
+
+    @Test func urlOnlyModeIsAnEvent() throws {
+        let till = try Till(urlOnly: true)
+        let phone = try VirtualReader.place(["phone-empty"])
+        defer { phone.remove() }
+        let notice = json(try till.events.next("vas.url-only").data)
         #expect(notice["reader"] as? String == "nfc")
         #expect(!till.events.all.contains { $0.event == "card.error" || $0.event == "card.read" })
     }
