@@ -35,15 +35,19 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
     ],
     targets: [
         // System libraries (Debian -dev packages).
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
         .systemLibrary(name: "CUdev", pkgConfig: "libudev", providers: [.apt(["libudev-dev"])]),
         .systemLibrary(name: "CLibUSB", pkgConfig: "libusb-1.0", providers: [.apt(["libusb-1.0-0-dev"])]),
+        .systemLibrary(name: "CPCSC", pkgConfig: "libpcsclite", providers: [.apt(["libpcsclite-dev"])]),
 
         // Pure cores: no I/O.
         .target(name: "CardReading"),
+        // Contactless cards and wallet passes over APDUs: NDEF Type 2/4, Apple VAS (its crypto by swift-crypto).
+        .target(name: "NFC", dependencies: ["CardReading", .product(name: "Crypto", package: "swift-crypto")]),
         // Receipts, shop templates (Mustache placeholders and sections), the printer's bytes.
         .target(name: "ESCPOS", dependencies: ["CardReading", .product(name: "Mustache", package: "swift-mustache")]),
         .target(name: "Ledger", dependencies: ["CardReading"]),
@@ -56,7 +60,7 @@ let package = Package(
 
         // Linux edges.
         .target(name: "Devices", dependencies: [
-            "CardReading", "CUdev", "CLibUSB",
+            "CardReading", "NFC", "CUdev", "CLibUSB", "CPCSC",
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "LedgerSQLite", dependencies: [
@@ -97,7 +101,7 @@ let package = Package(
 
         // The daemon's wiring, and the two executables.
         .target(name: "Daemon", dependencies: [
-            "CardReading", "ESCPOS", "Ledger", "Devices", "LedgerSQLite", "LedgerPostgres", "LocalAPI", "GiftbridgeClient", "PrintQueue", "Connectors", "AsyncWake",
+            "CardReading", "NFC", "ESCPOS", "Ledger", "Devices", "LedgerSQLite", "LedgerPostgres", "LocalAPI", "GiftbridgeClient", "PrintQueue", "Connectors", "AsyncWake",
             .product(name: "Configuration", package: "swift-configuration"),
             .product(name: "Yams", package: "Yams"),
             .product(name: "SystemPackage", package: "swift-system"),
@@ -113,7 +117,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "giftbridge", dependencies: [
-            "GiftbridgeClient", "CardReading", "ESCPOS", "Ledger",
+            "GiftbridgeClient", "CardReading", "NFC", "ESCPOS", "Ledger",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -127,7 +131,8 @@ let package = Package(
         .testTarget(name: "ConnectorCoreTests", dependencies: ["ConnectorCore", "Ledger", "ExactJSON"]),
         .testTarget(name: "ConnectorTests", dependencies: ["Connectors", "ConnectorCore", "ConnectorSimulators", "Ledger", "TestSupport"]),
         .testTarget(name: "CardReadingTests", dependencies: ["CardReading"]),
-        .testTarget(name: "ESCPOSTests", dependencies: ["ESCPOS"]),
+        .testTarget(name: "NFCTests", dependencies: ["NFC", "CardReading", "TestSupport", .product(name: "Crypto", package: "swift-crypto")]),
+        .testTarget(name: "ESCPOSTests", dependencies: ["ESCPOS", "TestSupport"]),
         .testTarget(name: "LedgerTests", dependencies: ["Ledger", "CardReading"]),
         .testTarget(name: "LedgerStoreTests", dependencies: ["LedgerSQLite", "LedgerPostgres", "Ledger"]),
         .testTarget(name: "DevicesTests", dependencies: ["Devices", "TestSupport"]),

@@ -4,6 +4,7 @@ import Foundation
 import Ledger
 import LocalAPI
 import Logging
+import NFC
 
 /// What a reader produced: text from a serial line, or key strokes from a keyboard wedge.
 enum ReaderInput: Sendable {
@@ -11,6 +12,8 @@ enum ReaderInput: Sendable {
     case keys(WedgeRead)
     /// A MagTek HID swipe report (337 bytes).
     case magtekReport([UInt8])
+    /// What a PC/SC contactless reader read from a card or phone.
+    case nfc(NFCRead)
 }
 
 /// The path every read takes, from a device or from `simulate swipe`: decode (a swipe, else a
@@ -40,7 +43,7 @@ final class CardPipeline: Sendable {
     struct CardRead: Encodable {
         var readId: String
         var reader: String
-        /// `magstripe`, `barcode` or `vas`.
+        /// `magstripe`, `barcode`, `vas` (a wallet pass) or `nfc` (a contactless tag).
         var kind: String
         var maskedCardNumber: String?
         var tracks: [Int]?
@@ -48,8 +51,16 @@ final class CardPipeline: Sendable {
         var symbology: String?
         /// `apple_vas` or `google_smart_tap` for a wallet pass.
         var walletKind: String?
+        /// A contactless tag's type: `type2`, `type4` or `other` (UID only).
+        var tagType: String?
         var fields: [String]
         var warnings: [String]?
+    }
+
+    /// `vas.url-only` and `vas.no-pass`: a phone answered, with nothing to read.
+    struct VASNotice: Encodable {
+        var reader: String
+        var message: String
     }
 
     struct CardError: Encodable {
@@ -98,6 +109,7 @@ final class CardPipeline: Sendable {
             case swipe(Result<Swipe, SwipeError>)
             case barcode(String)
             case vas([UInt8])
+            case nfc(NFCRead)
         }
         let decoded: Decoded
         switch input {
@@ -124,6 +136,8 @@ final class CardPipeline: Sendable {
             }
         case .magtekReport(let report):
             decoded = .swipe(MagTekHIDReport.decode(report))
+        case .nfc(let read):
+            decoded = .nfc(read)
         }
 
         let card: CardInfo
@@ -161,6 +175,28 @@ final class CardPipeline: Sendable {
                 cardRead = CardRead(readId: "", reader: reader, kind: "vas", maskedCardNumber: nil, tracks: nil, luhnValid: nil, symbology: nil, walletKind: pass.kind.rawValue, fields: card.presentFields)
             case .failure(let error):
                 return [reportError(reader: reader, reason: error.reasonCode, message: "not a wallet pass read: \(error)")].compactMap { $0 }
+            }
+        case .nfc(let read):
+            switch read {
+            case .vasURLOnly:
+                publish("vas.url-only", VASNotice(reader: reader, message: NFCCard.summary(read)))
+                logger.info("VAS URL-only mode: the phone took the URL", metadata: ["reader": "\(reader)"])
+                return published
+            case .vasNoPass:
+                publish("vas.no-pass", VASNotice(reader: reader, message: NFCCard.summary(read)))
+                logger.info("VAS: the phone has no matching pass", metadata: ["reader": "\(reader)"])
+                return published
+            case .tag, .vasPass:
+                break
+            }
+            guard let c = NFCCard.cardInfo(read, normalizer: normalizer) else {
+                return [reportError(reader: reader, reason: "unsupported_card", message: "the tag carries neither a UID nor a text or URI record")].compactMap { $0 }
+            }
+            card = c
+            if case .tag(let tag) = read {
+                cardRead = CardRead(readId: "", reader: reader, kind: "nfc", maskedCardNumber: NFCCard.maskedNumber(card), tracks: nil, luhnValid: nil, symbology: nil, tagType: tag.kind.rawValue, fields: card.presentFields)
+            } else {
+                cardRead = CardRead(readId: "", reader: reader, kind: "vas", maskedCardNumber: NFCCard.maskedNumber(card), tracks: nil, luhnValid: nil, symbology: nil, walletKind: WalletKind.appleVAS.rawValue, fields: card.presentFields)
             }
         }
         // A payment card goes no further: not kept as a read, not to the ledger, only its

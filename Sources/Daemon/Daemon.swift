@@ -15,6 +15,7 @@ import PostgresNIO
 import LocalAPI
 import PrintQueue
 import Logging
+import NFC
 import ServiceLifecycle
 
 /// A start-up failure with the exit code that tells systemd not to restart in a loop
@@ -280,7 +281,11 @@ struct ShutdownService: Service {
 
 /// Runs one device loop per configured reader and feeds their reads, in order, to the pipeline.
 final class ReaderService: Service, Sendable {
-    enum Input: Sendable { case read(ReaderInput, reader: String), overflow(reader: String), badReport(String, reader: String), keysLost(reader: String) }
+    enum Input: Sendable {
+        case read(ReaderInput, reader: String), overflow(reader: String), badReport(String, reader: String), keysLost(reader: String)
+        /// A contactless read that failed (the card left the field, a bad cryptogram …).
+        case nfcError(NFCReadError, reader: String)
+    }
 
     let statuses: [ReaderStatus]
     private let pipeline: CardPipeline
@@ -298,8 +303,29 @@ final class ReaderService: Service, Sendable {
 
     func run() async throws {
         let (inputs, sink) = AsyncStream.makeStream(of: Input.self, bufferingPolicy: .bufferingOldest(256))
-        let loops = statuses.map { status in
+        let loops: [any ReaderLoop] = statuses.compactMap { status -> (any ReaderLoop)? in
             let c = status.config
+            let onLink = linkHandler(status)
+            if c.kind == .pcsc, let pcsc = c.pcsc {
+                do {
+                    return try PCSCReader(
+                        name: c.id, settings: .init(namePattern: pcsc.namePattern, exclusive: pcsc.exclusive),
+                        reader: pcsc.contactlessReader, onLink: onLink,
+                        deliver: { [logger] event in
+                            // From pcscd's word that a card is in the field to the end of its read.
+                            let d = (ContinuousClock.now - event.placed).components
+                            logger.debug("contactless exchange done", metadata: ["reader": "\(c.id)", "ms": "\(d.seconds * 1000 + d.attoseconds / 1_000_000_000_000_000)"])
+                            switch event.result {
+                            case .success(let read): sink.yield(.read(.nfc(read), reader: c.id))
+                            case .failure(let error): sink.yield(.nfcError(error, reader: c.id))
+                            }
+                        })
+                } catch {
+                    status.update { $0.state = "detached"; $0.detail = "\(error)" }
+                    logger.error("PC/SC reader not started", metadata: ["reader": "\(c.id)", "error": "\(error)"])
+                    return nil
+                }
+            }
             return DeviceLoop(
                 name: c.id,
                 open: { () throws -> any DeviceLoop.Session in
@@ -330,26 +356,11 @@ final class ReaderService: Service, Sendable {
                             case .badReport(let why): sink.yield(.badReport(why, reader: c.id))
                             }
                         }
+                    case .pcsc:
+                        throw SystemError("open", "a pcsc reader has no device node", errno: ENODEV)
                     }
                 },
-                onLink: { [events, logger] link in
-                    switch link {
-                    case .attached:
-                        status.update { $0.state = "attached"; $0.detail = nil }
-                        events.publish("device.added", LinkEvent(reader: c.id, path: c.path))
-                        logger.info("reader attached", metadata: ["reader": "\(c.id)", "path": "\(c.path)"])
-                    case .detached(let reason):
-                        // Unplugged after working: device.removed; cannot be opened: device.error.
-                        var wasAttached = false
-                        status.update {
-                            wasAttached = $0.state == "attached"
-                            $0.state = "detached"
-                            $0.detail = reason
-                        }
-                        events.publish(wasAttached ? "device.removed" : "device.error", LinkEvent(reader: c.id, path: c.path, reason: reason))
-                        logger.warning("reader not available; retrying", metadata: ["reader": "\(c.id)", "path": "\(c.path)", "reason": "\(reason)"])
-                    }
-                })
+                onLink: onLink)
         }
         // Hot-plug: udev (or the kernel) says when a node appears, and every waiting reader tries
         // at once; without a monitor, a missing reader is tried every 5 s at most.
@@ -357,7 +368,7 @@ final class ReaderService: Service, Sendable {
         if !loops.isEmpty {
             do {
                 let m = try UdevMonitor()
-                for loop in loops { loop.maximumBackoffMs = 60_000 }
+                for case let loop as DeviceLoop in loops { loop.maximumBackoffMs = 60_000 }
                 m.start { [logger] event in
                     guard event.action == "add" || event.action == "change" || event.action == "bind" else { return }
                     logger.debug("hot-plug", metadata: ["action": "\(event.action)", "subsystem": "\(event.subsystem)", "node": "\(event.devnode ?? "-")"])
@@ -385,6 +396,12 @@ final class ReaderService: Service, Sendable {
             case .badReport(let why, let reader):
                 statuses.first { $0.config.id == reader }?.update { $0.errors += 1 }
                 pipeline.reportError(reader: reader, reason: "bad_report", message: why)
+            case .nfcError(let error, let reader):
+                statuses.first { $0.config.id == reader }?.update {
+                    $0.reads += 1
+                    $0.errors += 1
+                }
+                pipeline.reportError(reader: reader, reason: error.reasonCode, message: error.description)
             case .keysLost(let reader):
                 statuses.first { $0.config.id == reader }?.update { $0.errors += 1 }
                 pipeline.reportError(reader: reader, reason: "keys_lost", message: "the kernel dropped key events (the reader typed faster than they were read); swipe again")
@@ -392,5 +409,29 @@ final class ReaderService: Service, Sendable {
         }
         monitor?.stop()
         for loop in loops { loop.stop() }
+    }
+
+    /// What a reader's link events do: its status, `device.added` / `device.removed` /
+    /// `device.error`, and the log.
+    private func linkHandler(_ status: ReaderStatus) -> @Sendable (DeviceLinkEvent) -> Void {
+        let c = status.config
+        return { [events, logger] link in
+            switch link {
+            case .attached:
+                status.update { $0.state = "attached"; $0.detail = nil }
+                events.publish("device.added", LinkEvent(reader: c.id, path: c.path))
+                logger.info("reader attached", metadata: ["reader": "\(c.id)", "path": "\(c.path)"])
+            case .detached(let reason):
+                // Unplugged after working: device.removed; cannot be opened: device.error.
+                var wasAttached = false
+                status.update {
+                    wasAttached = $0.state == "attached"
+                    $0.state = "detached"
+                    $0.detail = reason
+                }
+                events.publish(wasAttached ? "device.removed" : "device.error", LinkEvent(reader: c.id, path: c.path, reason: reason))
+                logger.warning("reader not available; retrying", metadata: ["reader": "\(c.id)", "path": "\(c.path)", "reason": "\(reason)"])
+            }
+        }
     }
 }

@@ -7,6 +7,7 @@ import GiftbridgeClient
 import Ledger
 import LocalAPI
 import Logging
+import NFC
 import SystemPackage
 import Yams
 
@@ -47,6 +48,8 @@ public struct ReaderConfig: Sendable, Equatable {
         case hidrawMagtek = "hidraw-magtek"
         /// A bar code scanner in HID POS mode on `/dev/hidrawN`.
         case hidrawPOS = "hidraw-pos"
+        /// A contactless reader driven by pcscd, picked by a pattern on its PC/SC name.
+        case pcsc
     }
     /// What a reader sends: `auto` tells swipes from barcodes by their shape; an NFC reader
     /// that decodes wallet passes on board sends `vas`.
@@ -73,6 +76,32 @@ public struct ReaderConfig: Sendable, Equatable {
     public var reportDescriptor: [UInt8]?
     /// The reader found by USB ids instead of a fixed path (`usb-id`, `usb-serial`, `usb-interface`).
     public var match: DeviceMatch?
+    /// A `pcsc` reader's settings.
+    public var pcsc: PCSCReaderConfig?
+}
+
+/// A PC/SC contactless reader: which reader, how the card is shared, and what is asked of phones.
+public struct PCSCReaderConfig: Sendable, Equatable {
+    /// `readers.<id>.reader-name`: a regular expression on the PC/SC reader name.
+    public var namePattern: String
+    /// `readers.<id>.share`: `exclusive` or `shared`.
+    public var exclusive: Bool
+    /// `readers.<id>.vas.merchants`: pass type identifiers and their keys, asked in this order.
+    public var merchants: [VASMerchant]
+    /// `readers.<id>.vas.url`: URL-only mode (alone), or the URL sent with the pass request.
+    public var vasURL: String?
+    /// `readers.<id>.vas.timestamp-tolerance-seconds`.
+    public var timestampToleranceSeconds: Int64
+
+    public static func == (a: PCSCReaderConfig, b: PCSCReaderConfig) -> Bool {
+        a.namePattern == b.namePattern && a.exclusive == b.exclusive && a.vasURL == b.vasURL
+            && a.timestampToleranceSeconds == b.timestampToleranceSeconds
+            && a.merchants.map(\.passTypeId) == b.merchants.map(\.passTypeId) && a.merchants.map(\.keyId) == b.merchants.map(\.keyId)
+    }
+
+    public var contactlessReader: ContactlessReader {
+        ContactlessReader(merchants: merchants, vasURL: vasURL, timestampToleranceSeconds: timestampToleranceSeconds)
+    }
 }
 
 /// Where the embedded ledger lives.
@@ -241,6 +270,8 @@ enum ConfigSchema {
         "readers.*.barcode-suffix": .scalar, "readers.*.vas-separator": .scalar, "readers.*.vas-unmarked": .scalar,
         "readers.*.report-descriptor": .scalar, "readers.*.usb-id": .scalar, "readers.*.usb-serial": .scalar,
         "readers.*.usb-interface": .scalar,
+        "readers.*.reader-name": .scalar, "readers.*.share": .scalar, "readers.*.vas.merchants": .list,
+        "readers.*.vas.url": .scalar, "readers.*.vas.timestamp-tolerance-seconds": .scalar,
         "normalization.rules": .list,
         "cards.ranges": .list, "ledger.max-amount": .scalar,
     ]
@@ -249,6 +280,8 @@ enum ConfigSchema {
     struct Checked {
         var readers: [String] = []
         var rules: [NormalizationRule] = []
+        /// `readers.<id>.vas.merchants` by reader id: pass type identifier and key file.
+        var merchants: [String: [(passTypeId: String, keyFile: String)]] = [:]
     }
 
     /// Checks a YAML document's keys and shapes; returns the reader ids and normalization rules
@@ -266,7 +299,12 @@ enum ConfigSchema {
         if let list = (map["normalization"] as? [String: Any])?["rules"] as? [Any] {
             for (i, item) in list.enumerated() { rules.append(try rule(item, key: "normalization.rules[\(i)]")) }
         }
-        return Checked(readers: readers.sorted(), rules: rules)
+        var merchants: [String: [(passTypeId: String, keyFile: String)]] = [:]
+        for (id, settings) in (map["readers"] as? [String: Any]) ?? [:] {
+            guard let list = ((settings as? [String: Any])?["vas"] as? [String: Any])?["merchants"] as? [Any] else { continue }
+            merchants[id] = try list.enumerated().map { (i, item) throws(ConfigError) in try merchant(item, key: "readers.\(id).vas.merchants[\(i)]") }
+        }
+        return Checked(readers: readers.sorted(), rules: rules, merchants: merchants)
     }
 
     /// The document's scalar values and lists of scalars by key, each value exactly as written
@@ -295,13 +333,28 @@ enum ConfigSchema {
         return values
     }
 
+    /// One VAS merchant: `{pass-type-id: pass.com.example.gift, key-file: /etc/giftbridge/vas.pem}`.
+    static func merchant(_ item: Any, key: String) throws(ConfigError) -> (passTypeId: String, keyFile: String) {
+        guard let map = item as? [String: Any] else { throw ConfigError(key: key, "must be a mapping with pass-type-id and key-file") }
+        for k in map.keys where !["pass-type-id", "key-file"].contains(k) {
+            throw ConfigError(key: key + "." + k, "unknown key; keys here are pass-type-id, key-file")
+        }
+        guard let id = map["pass-type-id"].map({ "\($0)" }), !id.isEmpty, id.utf8.count <= 255 else {
+            throw ConfigError(key: key + ".pass-type-id", "is required: the pass type identifier, e.g. pass.com.example.giftcard")
+        }
+        guard let file = map["key-file"].map({ "\($0)" }), file.hasPrefix("/") else {
+            throw ConfigError(key: key + ".key-file", "is required: the absolute path of the merchant's PEM P-256 private key (mode 0600)")
+        }
+        return (id, file)
+    }
+
     /// One rule: `{symbologies: [code128, ...], pattern: REGEX, field: printedCardNumber|...}`.
     static func rule(_ item: Any, key: String) throws(ConfigError) -> NormalizationRule {
         guard let map = item as? [String: Any] else {
             throw ConfigError(key: key, "must be a mapping with pattern, field and optionally symbologies")
         }
-        for k in map.keys where !["symbologies", "pattern", "field"].contains(k) {
-            throw ConfigError(key: key + "." + k, "unknown key; keys here are field, pattern, symbologies")
+        for k in map.keys where !["symbologies", "nfc", "pattern", "field"].contains(k) {
+            throw ConfigError(key: key + "." + k, "unknown key; keys here are field, nfc, pattern, symbologies")
         }
         guard let pattern = map["pattern"].map({ "\($0)" }) else { throw ConfigError(key: key + ".pattern", "is required") }
         guard let fieldText = map["field"].map({ "\($0)" }), let field = CardField(rawValue: fieldText) else {
@@ -315,8 +368,17 @@ enum ConfigSchema {
             }
             symbologies.insert(s)
         }
+        var nfc: Set<NFCSource> = []
+        let sources: [Any] = (map["nfc"] as? [Any]) ?? (map["nfc"].map { [$0] } ?? [])
+        for name in sources {
+            guard let s = NFCSource(rawValue: "\(name)") else {
+                throw ConfigError(key: key + ".nfc", "'\(name)' is not one of \(NFCSource.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            nfc.insert(s)
+        }
+        if !nfc.isEmpty && !symbologies.isEmpty { throw ConfigError(key: key + ".nfc", "a rule is for barcodes (symbologies) or for NFC reads (nfc), not both") }
         do {
-            return try NormalizationRule(symbologies: symbologies, pattern: pattern, field: field)
+            return try NormalizationRule(symbologies: symbologies, nfc: nfc, pattern: pattern, field: field)
         } catch {
             throw ConfigError(key: key + ".pattern", "'\(pattern)' is not a valid regular expression")
         }
@@ -337,7 +399,7 @@ enum ConfigSchema {
                 try walk(sub, path: p, readers: &readers)
                 continue
             }
-            let pattern = p.count == 3 && p[0] == "readers" ? "readers.*.\(p[2])" : key
+            let pattern = p.count >= 3 && p[0] == "readers" ? "readers.*." + p[2...].joined(separator: ".") : key
             guard let shape = keys[pattern] else {
                 let known = keys.keys.filter { $0.hasPrefix((p.first ?? "") + ".") }.sorted()
                 throw ConfigError(key: key, "unknown key" + (known.isEmpty ? "" : "; keys here are \(known.joined(separator: ", "))"))
@@ -362,6 +424,7 @@ extension DaemonConfig {
         let file = configFile ?? defaultConfigFile
         var readerIds: [String] = []
         var rules: [NormalizationRule] = []
+        var merchantFiles: [String: [(passTypeId: String, keyFile: String)]] = [:]
         var fileProvider: (any ConfigProvider)?
         if FileManager.default.fileExists(atPath: file) {
             guard let data = FileManager.default.contents(atPath: file), let text = String(data: data, encoding: .utf8) else {
@@ -370,6 +433,7 @@ extension DaemonConfig {
             if let checked = try ConfigSchema.check(yaml: text, file: file) {
                 readerIds = checked.readers
                 rules = checked.rules
+                merchantFiles = checked.merchants
                 fileProvider = InMemoryProvider(name: file, values: try ConfigSchema.flatten(yaml: text, file: file))
             }
         } else if configFile != nil {
@@ -505,6 +569,15 @@ extension DaemonConfig {
         for id in readerIds {
             let k = "readers.\(id)."
             let usbId = string(k + "usb-id")
+            let kind = try choice(k + "type", default: ReaderConfig.Kind.serial)
+            if kind == .pcsc {
+                config.readers.append(try pcscReader(id: id, string: string, int: int, merchants: merchantFiles[id] ?? []))
+                continue
+            }
+            for key in ["reader-name", "share", "vas.url", "vas.timestamp-tolerance-seconds"] where string(k + key) != nil {
+                throw ConfigError(key: k + key, "only a pcsc reader has this setting")
+            }
+            if merchantFiles[id] != nil { throw ConfigError(key: k + "vas.merchants", "only a pcsc reader has this setting") }
             guard let path = string(k + "path") ?? usbId.map({ "usb:" + $0 }) else {
                 throw ConfigError(key: k + "path", "is required: the device path of the reader (or usb-id VENDOR:PRODUCT)")
             }
@@ -515,7 +588,6 @@ extension DaemonConfig {
             serial.parity = try choice(k + "parity", default: SerialSettings.Parity.none)
             serial.stopBits = try int(k + "stop-bits", default: 1, range: 1...2)
             serial.flowControl = try choice(k + "flow-control", default: SerialSettings.FlowControl.none)
-            let kind = try choice(k + "type", default: ReaderConfig.Kind.serial)
             var reader = ReaderConfig(
                 id: id, kind: kind, path: path, serial: serial,
                 idleTimeoutMs: Int32(try int(k + "idle-timeout-ms", default: 100, range: 10...5000)),
@@ -558,6 +630,7 @@ extension DaemonConfig {
                 case .serial, .serialMSR: "tty"
                 case .evdev: "input"
                 case .hidrawMagtek, .hidrawPOS: "hidraw"
+                case .pcsc: ""
                 }
                 reader.match = DeviceMatch(
                     subsystem: subsystem, vendorId: parts[0], productId: parts.count > 1 ? parts[1] : nil,
@@ -572,6 +645,62 @@ extension DaemonConfig {
 }
 
 extension DaemonConfig {
+    /// A `type: pcsc` reader: `reader-name` (a regular expression on the PC/SC reader name,
+    /// default: any reader), `share` (`shared` or `exclusive`), `vas.merchants`, `vas.url`,
+    /// `vas.timestamp-tolerance-seconds`. Serial and device-node settings do not apply.
+    static func pcscReader(
+        id: String, string: (String) -> String?, int: (String, Int, ClosedRange<Int>) throws(ConfigError) -> Int,
+        merchants files: [(passTypeId: String, keyFile: String)]
+    ) throws(ConfigError) -> ReaderConfig {
+        let k = "readers.\(id)."
+        for key in ["path", "usb-id", "usb-serial", "usb-interface", "baud", "data-bits", "parity", "stop-bits", "flow-control", "lrc", "layout", "report-descriptor", "barcode-prefix", "barcode-suffix", "vas-separator", "vas-unmarked", "idle-timeout-ms"] where string(k + key) != nil {
+            throw ConfigError(key: k + key, "a pcsc reader has no such setting (it is picked by reader-name)")
+        }
+        if let content = string(k + "content"), content != "auto" { throw ConfigError(key: k + "content", "a pcsc reader reads contactless cards and wallet passes; content does not apply") }
+        let pattern = string(k + "reader-name") ?? "."
+        guard (try? NSRegularExpression(pattern: pattern)) != nil else {
+            throw ConfigError(key: k + "reader-name", "'\(pattern)' is not a valid regular expression")
+        }
+        let share = string(k + "share") ?? "shared"
+        guard share == "shared" || share == "exclusive" else { throw ConfigError(key: k + "share", "'\(share)' is not one of shared, exclusive") }
+        var merchants: [VASMerchant] = []
+        for (i, m) in files.enumerated() {
+            let key = "\(k)vas.merchants[\(i)].key-file"
+            try checkPrivateKeyFile(m.keyFile, key: key)
+            guard let data = FileManager.default.contents(atPath: m.keyFile) else { throw ConfigError(key: key, "cannot read \(m.keyFile)") }
+            do {
+                merchants.append(try VASMerchant(passTypeId: m.passTypeId, pem: String(decoding: data, as: UTF8.self)))
+            } catch {
+                throw ConfigError(key: key, "\(m.keyFile): \(error)")
+            }
+        }
+        let url = string(k + "vas.url")
+        if let url {
+            guard url.hasPrefix("https://"), URL(string: url)?.host != nil, url.utf8.count <= 255 else {
+                throw ConfigError(key: k + "vas.url", "'\(url)' is not an https URL of at most 255 bytes")
+            }
+        }
+        let tolerance = try int(k + "vas.timestamp-tolerance-seconds", 120, 1...86_400)
+        var reader = ReaderConfig(
+            id: id, kind: .pcsc, path: "pcsc:" + pattern, serial: SerialSettings(), idleTimeoutMs: 100, lrc: .absent,
+            layout: KeyboardLayout.named("us")!)
+        reader.pcsc = PCSCReaderConfig(
+            namePattern: pattern, exclusive: share == "exclusive", merchants: merchants, vasURL: url,
+            timestampToleranceSeconds: Int64(tolerance))
+        return reader
+    }
+
+    /// A merchant's private key: a regular file only its owner can read or write (0600 or 0400).
+    static func checkPrivateKeyFile(_ path: String, key: String) throws(ConfigError) {
+        var st = stat()
+        guard stat(path, &st) == 0 else { throw ConfigError(key: key, "cannot read \(path): \(String(cString: strerror(errno)))") }
+        guard st.st_mode & S_IFMT == S_IFREG else { throw ConfigError(key: key, "\(path) is not a regular file") }
+        let mode = st.st_mode & 0o7777
+        guard mode & 0o077 == 0 else {
+            throw ConfigError(key: key, "\(path) has mode 0\(String(mode, radix: 8)): a private key must be readable by its owner only (chmod 0600)")
+        }
+    }
+
     /// `api.tcp.*`: a loopback address only (the API moves money; it is not for the network),
     /// a token of at least 32 characters from a file only the daemon reads, exact origins.
     static func tcpListener(listen: String, tokenFile: String?, origins: [String]) throws(ConfigError) -> TCPListenerConfig {

@@ -3360,7 +3360,13 @@ components:
           description: The reader's id in the configuration (`simulated` for POST /v1/simulate/swipe).
         kind:
           type: string
-          enum: [magstripe, barcode, vas]
+          enum: [magstripe, barcode, vas, nfc]
+          description: '`nfc`: a contactless tag on a PC/SC reader; `vas`: a wallet pass (from a reader that decodes
+            it, or decrypted from a PC/SC reader).'
+        tagType:
+          type: string
+          enum: [type2, type4, other]
+          description: The NFC Forum tag type of an `nfc` read.
         maskedCardNumber:
           type: string
           description: 'The card number masked: at most the first 6 and last 4 characters are shown.'
@@ -3865,6 +3871,8 @@ components:
       - $ref: '#/components/schemas/EventDeviceErrorMessage'
       - $ref: '#/components/schemas/EventDrawerOpenedMessage'
       - $ref: '#/components/schemas/EventDrawerClosedMessage'
+      - $ref: '#/components/schemas/EventVasNoPassMessage'
+      - $ref: '#/components/schemas/EventVasUrlOnlyMessage'
       discriminator:
         propertyName: event
         mapping:
@@ -3888,6 +3896,8 @@ components:
           device.error: '#/components/schemas/EventDeviceErrorMessage'
           drawer.opened: '#/components/schemas/EventDrawerOpenedMessage'
           drawer.closed: '#/components/schemas/EventDrawerClosedMessage'
+          vas.no-pass: '#/components/schemas/EventVasNoPassMessage'
+          vas.url-only: '#/components/schemas/EventVasUrlOnlyMessage'
     ReloadRequest:
       type: object
       description: 'Add value to an active card. Name the card with exactly one of `cardInfo` and `readId` (both:
@@ -4030,6 +4040,46 @@ components:
           const: drawer.closed
         data:
           $ref: '#/components/schemas/DrawerEvent'
+      required: [id, event, data]
+      additionalProperties: false
+    VASEvent:
+      type: object
+      description: '`vas.no-pass`: a phone answered a PC/SC reader without a pass of the configured pass type identifiers;
+        `vas.url-only`: the phone took the URL of VAS URL-only mode. Not errors: the cashier may ask for another
+        card.'
+      properties:
+        reader:
+          type: string
+        message:
+          type: string
+      required: [reader, message]
+      additionalProperties: false
+    EventVasNoPassMessage:
+      type: object
+      description: A `vas.no-pass` message.
+      properties:
+        id:
+          type: integer
+          minimum: 1
+        event:
+          type: string
+          const: vas.no-pass
+        data:
+          $ref: '#/components/schemas/VASEvent'
+      required: [id, event, data]
+      additionalProperties: false
+    EventVasUrlOnlyMessage:
+      type: object
+      description: A `vas.url-only` message.
+      properties:
+        id:
+          type: integer
+          minimum: 1
+        event:
+          type: string
+          const: vas.url-only
+        data:
+          $ref: '#/components/schemas/VASEvent'
       required: [id, event, data]
       additionalProperties: false
   responses:

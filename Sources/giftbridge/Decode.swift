@@ -1,6 +1,7 @@
 import ArgumentParser
 import CardReading
 import Foundation
+import NFC
 
 /// `giftbridge decode`: runs the daemon's decoders on raw reader output, offline.
 struct Decode: ParsableCommand {
@@ -8,7 +9,8 @@ struct Decode: ParsableCommand {
         abstract: "Decode raw reader output into CardInfo (offline; no daemon needed).",
         discussion: """
             Input: --text STRING (repeatable), --evdev FILE (a recorded stream of 24-byte input_event \
-            records), --hidraw-magtek FILE (337-byte MagTek HID reports), or standard input (one read per line). Prints one JSON object per read; a bad read \
+            records), --hidraw-magtek FILE (337-byte MagTek HID reports), --apdu-log FILE (a recorded \
+            exchange with a contactless card or phone, docs/nfc.md), or standard input (one read per line). Prints one JSON object per read; a bad read \
             prints {"error": {"code", "message"}} and the exit code is 1. Card numbers, track data and \
             pass payloads are masked unless --reveal is given.
             """)
@@ -21,6 +23,11 @@ struct Decode: ParsableCommand {
     @Option(name: .long, help: "The keyboard layout the reader types: \(KeyboardLayout.names.joined(separator: ", ")).") var layout = "us"
     @Option(name: .long, help: "What the reads are: auto (magstripe when they start with %, ; or +, else barcode), magstripe, barcode, vas.") var kind: Kind = .auto
     @Option(name: .long, help: "Whether the reader sends an LRC: absent, present, auto.") var lrc = "absent"
+    @Option(name: .customLong("apdu-log"), help: "A recorded contactless exchange: lines '> APDU', '< answer', 'atr HEX', '!removed' (docs/nfc.md).") var apduLog: String?
+    @Option(name: .customLong("vas-pass-type-id"), help: "With --apdu-log: the Apple pass type identifier asked for.") var vasPassTypeId: String?
+    @Option(name: .customLong("vas-key-file"), help: "With --apdu-log: the merchant's PEM P-256 private key.") var vasKeyFile: String?
+    @Option(name: .customLong("vas-url"), help: "With --apdu-log: the URL the terminal sent (URL-only mode, or with the pass request).") var vasURL: String?
+    @Option(name: .customLong("vas-tolerance"), help: "With --apdu-log: check the pass timestamp against this machine's clock, allowing this many seconds (default: not checked).") var vasTolerance: Int64?
     @Flag(name: .long, help: "Print card numbers, track data and payloads in full (a technician's screen only).") var reveal = false
 
     func run() throws {
@@ -33,7 +40,9 @@ struct Decode: ParsableCommand {
             let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data("{}".utf8)
             FileHandle.standardOutput.write(data + Data("\n".utf8))
         }
-        if let path = hidrawMagtek {
+        if let path = apduLog {
+            emit(try decodeAPDULog(path))
+        } else if let path = hidrawMagtek {
             guard let data = FileManager.default.contents(atPath: path) else {
                 printError("error: cannot read \(path)")
                 throw ExitCode(66)
@@ -110,6 +119,64 @@ struct Decode: ParsableCommand {
     }
 
     func error(_ code: String, _ message: String) -> [String: Any] { ["error": ["code": code, "message": message]] }
+
+    /// Replays a recorded exchange through the reading logic the daemon runs on a PC/SC reader.
+    func decodeAPDULog(_ path: String) throws -> [String: Any] {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            printError("error: cannot read \(path)")
+            throw ExitCode(66)
+        }
+        let log: APDULog
+        switch APDULog.parse(String(decoding: data, as: UTF8.self)) {
+        case .success(let l): log = l
+        case .failure(let e): return error("bad_apdu_log", "\(path): \(e)")
+        }
+        var merchants: [VASMerchant] = []
+        if let id = vasPassTypeId {
+            guard let keyFile = vasKeyFile, let pem = FileManager.default.contents(atPath: keyFile) else {
+                throw ValidationError("--vas-pass-type-id needs --vas-key-file with a readable PEM P-256 private key")
+            }
+            do { merchants.append(try VASMerchant(passTypeId: id, pem: String(decoding: pem, as: UTF8.self))) } catch {
+                throw ValidationError("--vas-key-file: \(error)")
+            }
+        }
+        let reader = ContactlessReader(merchants: merchants, vasURL: vasURL, timestampToleranceSeconds: vasTolerance ?? Int64.max / 2)
+        let channel = ReplayChannel(log)
+        let read: NFCRead
+        switch reader.read(atr: log.atr, channel: channel, now: Date()) {
+        case .success(let r): read = r
+        case .failure(let e): return error(e.reasonCode, e.description)
+        }
+        var out: [String: Any] = ["summary": NFCCard.summary(read)]
+        switch read {
+        case .tag(let tag):
+            out["kind"] = "nfc"
+            out["tagType"] = tag.kind.rawValue
+            out["uid"] = tag.uid.map { reveal ? Hex.string($0) : NFCCard.maskedUID($0) } ?? NSNull()
+            out["records"] = tag.records.map { r -> [String: Any] in
+                switch r {
+                case .text(let t, let lang): ["type": "text", "language": lang, "text": reveal ? t : "<\(t.count) characters>"]
+                case .uri(let u): ["type": "uri", "uri": reveal ? u : "<\(u.count) characters>"]
+                }
+            }
+        case .vasPass(let id, let message):
+            out["kind"] = "vas"
+            out["passTypeId"] = id
+            out["timestamp"] = ISO8601DateFormatter().string(from: message.date)
+            out["messageLength"] = message.message.count
+        case .vasURLOnly: out["kind"] = "vas.url-only"
+        case .vasNoPass: out["kind"] = "vas.no-pass"
+        }
+        if let card = NFCCard.cardInfo(read, normalizer: Normalizer()) {
+            var json = cardInfoJSON(card)
+            // An NFC record's URI or text carries the number: masked like one.
+            if let v = card.barcode, !reveal || json["refused"] != nil { json["barcode"] = PAN.mask(v) }
+            out["cardInfo"] = json
+            out["masked"] = NFCCard.maskedNumber(card) ?? NSNull()
+        }
+        if !channel.isExhausted { out["warnings"] = ["the log has exchanges after the read was complete"] }
+        return out
+    }
 
     func describe(_ swipe: Swipe, warnings: [String]) -> [String: Any] {
         var out: [String: Any] = ["kind": "magstripe", "tracks": swipe.goodTracks]

@@ -1,0 +1,38 @@
+#include <PCSC/winscard.h>
+#include <PCSC/pcsclite.h>
+
+// Macros with casts do not reach Swift: the values the PC/SC edge uses, as constants.
+static const LONG cpcsc_SCARD_S_SUCCESS = SCARD_S_SUCCESS;
+static const LONG cpcsc_SCARD_E_CANCELLED = SCARD_E_CANCELLED;
+static const LONG cpcsc_SCARD_E_TIMEOUT = SCARD_E_TIMEOUT;
+static const LONG cpcsc_SCARD_E_NO_READERS_AVAILABLE = SCARD_E_NO_READERS_AVAILABLE;
+static const LONG cpcsc_SCARD_E_NO_SERVICE = SCARD_E_NO_SERVICE;
+static const LONG cpcsc_SCARD_E_SERVICE_STOPPED = SCARD_E_SERVICE_STOPPED;
+static const LONG cpcsc_SCARD_E_UNKNOWN_READER = SCARD_E_UNKNOWN_READER;
+static const LONG cpcsc_SCARD_E_READER_UNAVAILABLE = SCARD_E_READER_UNAVAILABLE;
+static const LONG cpcsc_SCARD_E_NO_SMARTCARD = SCARD_E_NO_SMARTCARD;
+static const LONG cpcsc_SCARD_E_SHARING_VIOLATION = SCARD_E_SHARING_VIOLATION;
+static const LONG cpcsc_SCARD_W_REMOVED_CARD = SCARD_W_REMOVED_CARD;
+static const LONG cpcsc_SCARD_W_RESET_CARD = SCARD_W_RESET_CARD;
+static const LONG cpcsc_SCARD_W_UNRESPONSIVE_CARD = SCARD_W_UNRESPONSIVE_CARD;
+static const LONG cpcsc_SCARD_E_INVALID_HANDLE = SCARD_E_INVALID_HANDLE;
+static const DWORD cpcsc_INFINITE = INFINITE;
+static const DWORD cpcsc_SCARD_SCOPE_SYSTEM = SCARD_SCOPE_SYSTEM;
+static const DWORD cpcsc_SCARD_SHARE_SHARED = SCARD_SHARE_SHARED;
+static const DWORD cpcsc_SCARD_SHARE_EXCLUSIVE = SCARD_SHARE_EXCLUSIVE;
+static const DWORD cpcsc_SCARD_PROTOCOL_T0 = SCARD_PROTOCOL_T0;
+static const DWORD cpcsc_SCARD_PROTOCOL_T1 = SCARD_PROTOCOL_T1;
+static const DWORD cpcsc_SCARD_LEAVE_CARD = SCARD_LEAVE_CARD;
+static const DWORD cpcsc_SCARD_STATE_UNAWARE = SCARD_STATE_UNAWARE;
+static const DWORD cpcsc_SCARD_STATE_CHANGED = SCARD_STATE_CHANGED;
+static const DWORD cpcsc_SCARD_STATE_PRESENT = SCARD_STATE_PRESENT;
+static const DWORD cpcsc_SCARD_STATE_EMPTY = SCARD_STATE_EMPTY;
+static const DWORD cpcsc_SCARD_STATE_MUTE = SCARD_STATE_MUTE;
+static const DWORD cpcsc_SCARD_STATE_UNKNOWN = SCARD_STATE_UNKNOWN;
+static const DWORD cpcsc_SCARD_STATE_UNAVAILABLE = SCARD_STATE_UNAVAILABLE;
+static const DWORD cpcsc_SCARD_STATE_IGNORE = SCARD_STATE_IGNORE;
+
+/// The protocol control block for a protocol (SCARD_PCI_T0/T1 are addresses of globals).
+static inline const SCARD_IO_REQUEST *cpcsc_pci(DWORD protocol) {
+    return protocol == SCARD_PROTOCOL_T0 ? SCARD_PCI_T0 : SCARD_PCI_T1;
+}
