@@ -29,7 +29,6 @@ public final class PrintSpooler: Service, Sendable {
         var answersStatus = false
         /// The cash drawer as its sensor last read (nil: not read yet, or the printer cannot).
         var drawerOpen: Bool?
-        var watchingDrawer = false
     }
 
     public let printerId = "receipt"
@@ -45,12 +44,14 @@ public final class PrintSpooler: Service, Sendable {
     /// Cuts a back-off or fault wait short (the printer was plugged in).
     private let nudge = WakeSignal()
     static let faultPollSeconds = 2
-    /// Wakes the drawer watch: after a kick, or when a status read shows the drawer open.
+    /// Wakes the drawer watch after a kick.
     private let drawerWakes: AsyncStream<Void>
     private let drawerWake: AsyncStream<Void>.Continuation
-    /// While the drawer is open (and for a few checks after a kick) its sensor is read this often;
-    /// a closed drawer is not watched: nothing is asked while nothing happens.
+    /// After a kick the drawer's sensor is read this often until the drawer is shut again, for
+    /// at most ``drawerWatchLimitSeconds``; otherwise it is read only with jobs, so nothing is
+    /// asked while nothing happens (a printer with no drawer may read "open" for ever).
     static let drawerPollSeconds = 1
+    static let drawerWatchLimitSeconds = 600
 
     public init(config: PrinterConfig, store: PrintJobStore, events: EventBus, logger: Logger) {
         self.config = config
@@ -147,16 +148,15 @@ public final class PrintSpooler: Service, Sendable {
             let changed = s.status != plain
             s.status = plain
             guard let open, s.drawerOpen != open else { return (changed, nil) }
-            // Unknown → closed is the first read, not an event.
+            // The first read is a state, not an event.
             defer { s.drawerOpen = open }
-            return (changed, s.drawerOpen == nil && !open ? nil : open)
+            return (changed, s.drawerOpen == nil ? nil : open)
         }
         if changed { events.publish("printer.status", PrinterStatusEvent(printer: printerId, status: Self.statusInfo(plain))) }
         if let drawerChange {
             events.publish(drawerChange ? "drawer.opened" : "drawer.closed", DrawerEvent(printer: printerId, state: drawerChange ? "open" : "closed"))
             logger.info(drawerChange ? "cash drawer opened" : "cash drawer closed", metadata: ["printer": "\(config.target)"])
         }
-        if open == true, !state.withLock({ $0.watchingDrawer }) { drawerWake.yield() }
     }
 
     struct PrinterStatusEvent: Encodable { var printer: String; var status: PrinterStatusInfo }
@@ -174,10 +174,12 @@ public final class PrintSpooler: Service, Sendable {
         let outcome = await onIO { [worker] in worker.print(kick, requireStatus: requireStatus) }
         switch outcome {
         case .printed(let status):
+            // What the drawer read before this kick: its opening is an event even when the
+            // read just after the kick is the first one.
+            state.withLock { s in if s.drawerOpen == nil { s.drawerOpen = false } }
             note(status)
             logger.notice("cash drawer kicked", metadata: ["printer": "\(config.target)", "pin": "\(config.drawer.pin)", "peer": "\(APIPeer.current?.description ?? "-")"])
-            // A drawer slower than the status read after the kick is seen by the watch.
-            if status != nil, state.withLock({ $0.drawerOpen != true && !$0.watchingDrawer }) { drawerWake.yield() }
+            if status != nil { drawerWake.yield() }
         case .held(let status), .interrupted(let status):
             note(status)
             throw APIError(.conflict, "printer_held", "the printer is held (\(status.problem ?? "printer_error")); the drawer was not kicked")
@@ -188,15 +190,21 @@ public final class PrintSpooler: Service, Sendable {
         return info.drawer ?? DrawerInfo(state: "unknown", pin: config.drawer.pin, openWhen: config.drawer.openWhenHigh ? "high" : "low")
     }
 
-    /// Reads the drawer sensor every second while the drawer is open, and a few times after a
-    /// kick (a drawer may spring open after the read that follows the kick); stops when it has
-    /// closed, after three closed reads without an open one, or when the printer stops answering.
+    /// After a kick: reads the drawer sensor every second until the drawer has been open and is
+    /// shut again, after three closed reads without an open one (it did not open), when the
+    /// printer stops answering, or after ``drawerWatchLimitSeconds`` (left open, or
+    /// `printer.drawer.open-when` is the wrong way round for this drawer).
     private func watchDrawer() async {
-        state.withLock { $0.watchingDrawer = true }
-        defer { state.withLock { $0.watchingDrawer = false } }
         var sawOpen = state.withLock { $0.drawerOpen == true }
         var closedReads = 0
+        let deadline = ContinuousClock.now.advanced(by: .seconds(Self.drawerWatchLimitSeconds))
         while sawOpen ? closedReads == 0 : closedReads < 3 {
+            guard ContinuousClock.now < deadline else {
+                logger.notice("the cash drawer still reads open; it is read again with the next job", metadata: [
+                    "printer": "\(config.target)", "open-when": "\(config.drawer.openWhenHigh ? "high" : "low")",
+                ])
+                return
+            }
             guard await sleep(seconds: Self.drawerPollSeconds) else { return }
             let result = await onIO { [worker] in worker.status() }
             guard case .success(let status?) = result, let open = config.drawer.isOpen(status) else { return }

@@ -3975,9 +3975,9 @@ components:
       additionalProperties: false
     Drawer:
       type: object
-      description: The cash drawer on the printer's drawer kick-out connector. Its sensor (connector pin 3, `DLE
-        EOT 1` bit 2) is read with every job, after a kick and every second while the drawer is open; a closed drawer
-        is not polled, so a drawer opened by its key shows at the next job.
+      description: The cash drawer on the printer's drawer kick-out connector. Its sensor (connector pin 3, `DLE EOT
+        1` bit 2) is read with every print job, and after a kick every second until the drawer is shut again (at most
+        10 minutes); otherwise it is never polled, so a drawer opened with its key shows at the next job.
       properties:
         state:
           type: string

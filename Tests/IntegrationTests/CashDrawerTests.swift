@@ -45,6 +45,17 @@ import TestSupport
         sleep(3)
         #expect(printer.statusQueries == queries, "a closed drawer is not polled")
 
+        // Opened with its key: seen with the next job, and not polled (a printer with no drawer
+        // may read "open" for ever).
+        printer.openDrawerByHand()
+        #expect(try client.post("/v1/print", json: Array(#"{"raw":"G0BIZWxsbwoKHVZBAw=="}"#.utf8)).status == 201)
+        _ = try events.next("print.done")
+        #expect(json(try events.next("drawer.opened").data)["state"] as? String == "open")
+        let whileOpen = printer.statusQueries
+        sleep(3)
+        #expect(printer.statusQueries == whileOpen, "only a kick starts the watch")
+        printer.closeDrawer()
+
         // A body with a field is refused; so is a kick while a fault holds the queue.
         let unknown = try client.post("/v1/drawer/open", json: Array(#"{"pin":2}"#.utf8))
         #expect(unknown.status == 400 && unknown.apiError?.code == "unknown_field")

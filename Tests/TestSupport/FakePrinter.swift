@@ -43,6 +43,8 @@ public final class FakePrinter: @unchecked Sendable {
     /// report it); `closeDrawer()` is the cashier pushing it shut.
     public var drawerOpen: Bool { lock.withLock { _drawerOpen } }
     public func closeDrawer() { lock.withLock { _drawerOpen = false } }
+    /// The drawer opened with its key, without a kick.
+    public func openDrawerByHand() { lock.withLock { _drawerOpen = true } }
     /// The `ESC p m t1 t2` commands received, in order.
     public var kicks: [[UInt8]] { lock.withLock { _kicks } }
 
