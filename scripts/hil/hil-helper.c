@@ -18,6 +18,13 @@
  *   hil-helper evgrab EVDEV               exit 0 "free" if EVIOCGRAB succeeds, 3 "busy" if held
  *   hil-helper lpstatus LP                print the USB port status as usblp's LPGETSTATUS gives it
  *   hil-helper strip-status IN OUT        copy IN to OUT without DLE EOT n queries (10 04 01..04)
+ *   hil-helper magtek HIDG TRACK1 TRACK2  one swipe report of a MagTek reader in HID mode (337
+ *                                         bytes: decode status and length of tracks 1-3, card
+ *                                         encode type, three 110-byte track fields with sentinels)
+ *   hil-helper hidpos HIDG AIM DATA       one scan as a Honeywell HID POS scanner reports it
+ *                                         (report 2, 64 bytes: length, AIM id, 56 data bytes,
+ *                                         2 bytes code id, flags); longer DATA in several reports,
+ *                                         all but the last with the continuation flag
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -261,6 +268,50 @@ static int cmd_strip(int argc, char **argv) {
     return fclose(out) == 0 ? 0 : 1;
 }
 
+/* ---------------------------------------------------------------- HID readers */
+/* hidg takes one whole report per write(). */
+static int write_report(const char *dev, const uint8_t *r, size_t n) {
+    int fd = open(dev, O_WRONLY);
+    if (fd < 0) return die(dev);
+    ssize_t w = write(fd, r, n);
+    if (w != (ssize_t)n) return die("write hidg");
+    close(fd);
+    return 0;
+}
+
+static int cmd_magtek(int argc, char **argv) {
+    if (argc < 5) return 2;
+    static const size_t offset[3] = {7, 117, 227};
+    uint8_t r[337] = {0};
+    for (int t = 0; t < 2; t++) {
+        size_t n = strlen(argv[3 + t]);
+        if (n > 110) { fprintf(stderr, "hil-helper: track %d longer than 110\n", t + 1); return 2; }
+        r[3 + t] = (uint8_t)n;
+        memcpy(r + offset[t], argv[3 + t], n);
+    }
+    r[6] = 0;   /* card encode type: ISO/ABA */
+    int rc = write_report(argv[2], r, sizeof r);
+    memset(r, 0, sizeof r);
+    return rc;
+}
+
+static int cmd_hidpos(int argc, char **argv) {
+    if (argc < 5 || strlen(argv[3]) != 3) return 2;
+    const char *data = argv[4];
+    size_t left = strlen(data);
+    do {
+        uint8_t r[64] = {0x02};
+        size_t n = left > 56 ? 56 : left;
+        r[1] = (uint8_t)n;
+        memcpy(r + 2, argv[3], 3);
+        memcpy(r + 5, data, n);
+        data += n; left -= n;
+        r[63] = left ? 0x01 : 0x00;   /* more data follows in the next report */
+        if (write_report(argv[2], r, sizeof r)) return 1;
+    } while (left);
+    return 0;
+}
+
 int main(int argc, char **argv) {
     const char *c = argc > 1 ? argv[1] : "";
     int rc = !strcmp(c, "type") ? cmd_type(argc, argv)
@@ -268,7 +319,9 @@ int main(int argc, char **argv) {
            : !strcmp(c, "evcount") ? cmd_evcount(argc, argv)
            : !strcmp(c, "evgrab") ? cmd_evgrab(argc, argv)
            : !strcmp(c, "lpstatus") ? cmd_lpstatus(argc, argv)
-           : !strcmp(c, "strip-status") ? cmd_strip(argc, argv) : 2;
-    if (rc == 2) fprintf(stderr, "usage: hil-helper type|printer|evcount|evgrab|lpstatus|strip-status ... (see the source)\n");
+           : !strcmp(c, "strip-status") ? cmd_strip(argc, argv)
+           : !strcmp(c, "magtek") ? cmd_magtek(argc, argv)
+           : !strcmp(c, "hidpos") ? cmd_hidpos(argc, argv) : 2;
+    if (rc == 2) fprintf(stderr, "usage: hil-helper type|printer|evcount|evgrab|lpstatus|strip-status|magtek|hidpos ... (see the source)\n");
     return rc;
 }
