@@ -274,8 +274,12 @@ enum VirtualReader {
         }
 
         func remove() {
-            if process.isRunning { process.terminate() }
+            guard process.isRunning else { return }
+            process.terminate()
             process.waitUntilExit()
+            // pcscd learns that vpcd's card is gone only at its next presence poll (every
+            // 400 ms); the next test's daemon must not find this card still in the field.
+            usleep(1_200_000)
         }
 
         deinit { remove() }

@@ -195,6 +195,10 @@ class Phone(CardOS):
         self.passes = passes  # sha256(pass type id) -> (public key, message)
         self.tamper = tamper
         self.age = age
+        # Encrypted before the phone is placed: a phone answers GET VAS DATA at once, and a
+        # slow answer (Python importing its crypto on a loaded machine) makes vpcd report the
+        # card gone.
+        self.cryptograms = {h: encrypt(key, h, message, age) for h, (key, message) in passes.items()}
 
     def answer(self, msg):
         if msg[:4] == b"\x00\xA4\x04\x00":
@@ -209,8 +213,7 @@ class Phone(CardOS):
             pass_hash = find_tlv(body, 0x9F25)
             if pass_hash not in self.passes:
                 return b"\x62\x87"
-            key, message = self.passes[pass_hash]
-            cryptogram = encrypt(key, pass_hash, message, self.age)
+            cryptogram = self.cryptograms[pass_hash]
             if self.tamper:
                 cryptogram = cryptogram[:-1] + bytes([cryptogram[-1] ^ 0x01])
             return tlv(0x70, tlv(0x9F27, cryptogram)) + OK
