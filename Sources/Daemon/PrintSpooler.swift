@@ -99,10 +99,14 @@ public final class PrintSpooler: Service, Sendable {
                 id: printerId, target: config.target.description, profile: config.profile.name,
                 state: stateText, queued: queued, printed: s.printed, lastError: s.held ?? s.lastError,
                 status: s.status.map(Self.statusInfo), manufacturer: identity?.manufacturer, model: identity?.model,
-                drawer: DrawerInfo(
-                    state: s.drawerOpen.map { $0 ? "open" : "closed" } ?? "unknown", pin: config.drawer.pin,
-                    openWhen: config.drawer.openWhenHigh ? "high" : "low"))
+                drawer: drawerInfo(s))
         }
+    }
+
+    private func drawerInfo(_ s: State) -> DrawerInfo {
+        DrawerInfo(
+            state: s.drawerOpen.map { $0 ? "open" : "closed" } ?? "unknown", pin: config.drawer.pin,
+            openWhen: config.drawer.openWhenHigh ? "high" : "low")
     }
 
     static func statusInfo(_ s: PrinterStatus) -> PrinterStatusInfo {
@@ -174,12 +178,14 @@ public final class PrintSpooler: Service, Sendable {
         let outcome = await onIO { [worker] in worker.print(kick, requireStatus: requireStatus) }
         switch outcome {
         case .printed(let status):
-            // What the drawer read before this kick: its opening is an event even when the
-            // read just after the kick is the first one.
-            state.withLock { s in if s.drawerOpen == nil { s.drawerOpen = false } }
-            note(status)
             logger.notice("cash drawer kicked", metadata: ["printer": "\(config.target)", "pin": "\(config.drawer.pin)", "peer": "\(APIPeer.current?.description ?? "-")"])
-            if status != nil { drawerWake.yield() }
+            if status != nil {
+                // Shut before the kick: its opening is an event even when the read just after
+                // the kick is the printer's first (a printer without status stays `unknown`).
+                state.withLock { s in if s.drawerOpen == nil { s.drawerOpen = false } }
+                note(status)
+                drawerWake.yield()
+            }
         case .held(let status), .interrupted(let status):
             note(status)
             throw APIError(.conflict, "printer_held", "the printer is held (\(status.problem ?? "printer_error")); the drawer was not kicked")
@@ -187,7 +193,7 @@ public final class PrintSpooler: Service, Sendable {
             state.withLock { $0.lastError = error }
             throw APIError(.serviceUnavailable, "printer_unreachable", "the printer could not be reached; the drawer was not kicked: \(error)")
         }
-        return info.drawer ?? DrawerInfo(state: "unknown", pin: config.drawer.pin, openWhen: config.drawer.openWhenHigh ? "high" : "low")
+        return state.withLock { drawerInfo($0) }
     }
 
     /// After a kick: reads the drawer sensor every second until the drawer has been open and is

@@ -77,6 +77,22 @@ import TestSupport
         #expect(try daemon.terminate().status == 0)
     }
 
+    /// A printer that cannot answer `DLE EOT` (here the demo's file target): the kick goes out,
+    /// and the drawer is what nobody read, `unknown`.
+    @Test func aPrinterWithoutStatusKicksAndLeavesTheDrawerUnknown() throws {
+        let dir = try TemporaryDirectory()
+        let state = dir.file("s")
+        let daemon = try DaemonProcess(arguments: ["--demo", "--state-dir", state], dir: dir)
+        try daemon.waitUntilReady()
+        let client = UnixHTTPClient(socketPath: state + "/api.sock")
+        let kicked = try client.post("/v1/drawer/open", json: [])
+        #expect(kicked.status == 200, "\(kicked.text)")
+        #expect(json(kicked.text)["state"] as? String == "unknown")
+        let receipts = try [UInt8](Data(contentsOf: URL(fileURLWithPath: state + "/receipts.escpos")))
+        #expect(receipts.contains(bytes: [0x1B, 0x70, 0x00, 50, 250]))
+        #expect(try daemon.terminate().status == 0)
+    }
+
     @Test func aBadDrawerSettingFailsTheStartNamingIt() throws {
         let dir = try TemporaryDirectory()
         for (yaml, key) in [
